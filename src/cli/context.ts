@@ -1,0 +1,141 @@
+import { homedir } from "node:os";
+import { join } from "node:path";
+import type { Config } from "../config/model.js";
+import { formatIssue } from "../errors.js";
+import type { Selection } from "../config/selection.js";
+import type { FlowContext } from "../flows/context.js";
+import { Output } from "../output/output.js";
+import { Redactor } from "../output/redact.js";
+import { createRenderer, type Sinks } from "../output/renderers.js";
+import type { Verbosity } from "../output/events.js";
+import type { SshSettings, Transport } from "../transport/types.js";
+import { TOOL_VERSION } from "../version.js";
+
+// What every command gets: parsed global options, the output stream, and lazily the
+// configuration and a transport. Nothing global: tests build their own Context.
+
+export interface GlobalOptions {
+  verbose?: boolean;
+  quiet?: boolean;
+  /** The app version to act on (`--version`), not the tool's. */
+  version?: string;
+  primary?: boolean;
+  hosts?: string;
+  roles?: string;
+  configFile?: string;
+  destination?: string;
+  skipHooks?: boolean;
+  dryRun?: boolean;
+  json?: boolean;
+}
+
+export interface ContextInit {
+  options: GlobalOptions;
+  cwd?: string;
+  env?: Record<string, string | undefined>;
+  sinks?: Sinks;
+}
+
+export class Context implements FlowContext {
+  readonly options: GlobalOptions;
+  readonly cwd: string;
+  /** A copy of the environment; `.env` files are applied to it, never to process.env. */
+  readonly env: Record<string, string | undefined>;
+  readonly redactor: Redactor;
+  readonly output: Output;
+  private loadedConfig: Config | undefined;
+  private openTransport: Transport | undefined;
+  private readonly startedAt = Date.now();
+
+  private constructor(init: ContextInit, output: Output) {
+    this.options = init.options;
+    this.cwd = init.cwd ?? process.cwd();
+    this.env = { ...(init.env ?? process.env) };
+    this.output = output;
+    this.redactor = output.redactor;
+  }
+
+  static async create(init: ContextInit): Promise<Context> {
+    const renderer = await createRenderer({ json: init.options.json === true, ...(init.sinks ? { sinks: init.sinks } : {}), ...(init.env ? { env: init.env } : {}) });
+    return new Context(init, new Output(renderer, new Redactor(), verbosityOf(init.options)));
+  }
+
+  get dryRun(): boolean {
+    return this.options.dryRun === true;
+  }
+
+  get elapsedMs(): number {
+    return Date.now() - this.startedAt;
+  }
+
+  /** The configuration, loaded on first use. */
+  async config(): Promise<Config> {
+    if (this.loadedConfig === undefined) {
+      const { loadConfig } = await import("../config/load.js");
+      this.loadedConfig = loadConfig({
+        cwd: this.cwd,
+        configFile: this.options.configFile,
+        destination: this.options.destination,
+        version: this.options.version,
+        env: this.env,
+        toolVersion: TOOL_VERSION,
+        registerSecret: (value) => {
+          this.redactor.register(value);
+        },
+        onWarning: (issue) => this.output.warn(formatIssue(issue)),
+      });
+    }
+    return this.loadedConfig;
+  }
+
+  async selection(): Promise<Selection> {
+    const { select } = await import("../config/selection.js");
+    return select(await this.config(), this.options);
+  }
+
+  /** SSH to the hosts, or a printer of commands with --dry-run. */
+  async transport(): Promise<Transport> {
+    if (this.openTransport !== undefined) return this.openTransport;
+    const listener = this.output.emit;
+    if (this.dryRun) {
+      const { DryRunTransport } = await import("../transport/dry-run.js");
+      this.openTransport = new DryRunTransport({ redact: this.redactor.redact, listener });
+    } else {
+      const { SshTransport } = await import("../transport/ssh.js");
+      this.openTransport = new SshTransport({ settings: sshSettings(await this.config(), this.env), redact: this.redactor.redact, listener });
+    }
+    return this.openTransport;
+  }
+
+  async close(): Promise<void> {
+    await this.openTransport?.close();
+    this.openTransport = undefined;
+  }
+}
+
+function verbosityOf(options: GlobalOptions): Verbosity {
+  if (options.quiet) return "quiet";
+  // A dry run exists to show the commands.
+  if (options.verbose || options.dryRun) return "verbose";
+  return "normal";
+}
+
+export function sshSettings(config: Config, env: Readonly<Record<string, string | undefined>>): SshSettings {
+  const home = env.HOME ?? homedir();
+  const policy = env.MRSK_SSH_HOST_KEY_POLICY;
+  return {
+    user: config.ssh.user,
+    port: config.ssh.port,
+    keys: config.ssh.keys.map((k) => k.replace(/^~(?=\/)/, home)),
+    keyData: config.ssh.keyData,
+    keysOnly: config.ssh.keysOnly,
+    agent: env.SSH_AUTH_SOCK,
+    proxy: config.ssh.proxy,
+    proxyCommand: config.ssh.proxyCommand,
+    keepaliveIntervalMs: 30_000,
+    connectTimeoutMs: 15_000,
+    knownHostsFiles: [join(home, ".ssh", "known_hosts")],
+    hostKeyPolicy: policy === "strict" || policy === "off" ? policy : "accept-new",
+    maxConcurrentStarts: config.ssh.maxConcurrentStarts,
+  };
+}

@@ -1,0 +1,43 @@
+import type { Command } from "commander";
+import { TOOL_VERSION } from "../version.js";
+import { action } from "./run.js";
+
+// Top-level commands that are not a group: version, init, config.
+
+export function registerMainCommands(program: Command): void {
+  program
+    .command("version")
+    .description("show the version of mrsk")
+    .action(() => {
+      process.stdout.write(`${TOOL_VERSION}\n`);
+    });
+
+  program
+    .command("init")
+    .description("create config/deploy.yml, .env and sample hooks in .mrsk/hooks")
+    .action(
+      action(async (ctx) => {
+        const { initProject } = await import("../flows/init.js");
+        const result = initProject(ctx.cwd);
+        for (const file of result.created) ctx.output.info(`Created ${file}`);
+        for (const file of result.skipped) ctx.output.info(`Kept existing ${file}`);
+        ctx.output.info("Next: edit config/deploy.yml and .env, then run `mrsk setup`");
+      }),
+    );
+
+  program
+    .command("config")
+    .description("show the resolved configuration (secrets redacted)")
+    .action(
+      action(async (ctx) => {
+        const { describeConfig } = await import("../flows/describe-config.js");
+        const described = describeConfig(await ctx.config());
+        if (ctx.options.json === true) {
+          ctx.output.emit({ type: "result", text: JSON.stringify(described), data: described });
+          return;
+        }
+        const { stringify } = await import("yaml");
+        ctx.output.result(stringify(described, { lineWidth: 0 }).trimEnd());
+      }),
+    );
+}

@@ -1,0 +1,49 @@
+import { Command } from "commander";
+import { TOOL_VERSION } from "../version.js";
+import { registerLockCommands } from "./lock.js";
+import { registerMainCommands } from "./main-commands.js";
+import { registerServerCommands } from "./server.js";
+
+// The `mrsk` command line. Global options are those of MRSK (`-h` selects hosts, `--version` the
+// app version), plus `--dry-run` and `--json`; `--help` is help.
+
+export function buildProgram(): Command {
+  const program = new Command("mrsk")
+    .description("Deploy web apps in containers to your own servers, with zero downtime")
+    .helpOption("--help", "show help")
+    .addHelpCommand("help [command]", "show help for a command")
+    .showHelpAfterError("(run `mrsk --help` for usage)")
+    .option("-v, --verbose", "show every command and its output")
+    .option("-q, --quiet", "show only errors")
+    .option("--version <version>", "act on this app version instead of the current git commit")
+    .option("-p, --primary", "act on the primary host only")
+    .option("-h, --hosts <hosts>", "act on these hosts only (comma-separated, * wildcards)")
+    .option("-r, --roles <roles>", "act on the hosts of these roles only (comma-separated, * wildcards)")
+    .option("-c, --config-file <path>", "configuration file (default: config/deploy.yml)")
+    .option("-d, --destination <name>", "destination: also reads config/deploy.<name>.yml and .env.<name>")
+    .option("-H, --skip-hooks", "do not run hooks")
+    .option("--dry-run", "print the commands each host would run, change nothing")
+    .option("--json", "write events as NDJSON (one JSON object per line)");
+
+  registerMainCommands(program);
+  registerServerCommands(program);
+  registerLockCommands(program);
+
+  // Every subcommand keeps `-h` for --hosts, as the program does.
+  const freeHelpFlag = (command: Command): void => {
+    for (const sub of command.commands) {
+      sub.helpOption("--help", "show help");
+      freeHelpFlag(sub);
+    }
+  };
+  freeHelpFlag(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  if (argv.length === 1 && argv[0] === "version") {
+    process.stdout.write(`${TOOL_VERSION}\n`);
+    return;
+  }
+  await buildProgram().parseAsync(argv, { from: "user" });
+}

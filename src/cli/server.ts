@@ -1,0 +1,17 @@
+import type { Command } from "commander";
+import { action } from "./run.js";
+
+export function registerServerCommands(program: Command): void {
+  const server = program.command("server").description("run commands on the servers");
+
+  server
+    .command("exec")
+    .description("run a shell command on every selected host, in parallel")
+    .argument("<command...>", "the command line (quote it to keep pipes and && for the remote shell)")
+    .action(
+      action(async (ctx, _options, args) => {
+        const { execOnServers } = await import("../flows/server.js");
+        await execOnServers(ctx, args.join(" "));
+      }),
+    );
+}

@@ -1,0 +1,25 @@
+import type { Config } from "../config/model.js";
+import { append, cmd, combine, type Cmd } from "./shell.js";
+
+// One line per action in `<run dir>/<service>[-<dest>]/audit.log` on each host touched:
+// `[time] [performer] [role] message`, as MRSK records it.
+
+export interface AuditTags {
+  recordedAt: string;
+  performer: string;
+  destination?: string | undefined;
+  role?: string | undefined;
+}
+
+export function auditLine(tags: AuditTags, message: string): string {
+  const parts = [tags.recordedAt, tags.performer, tags.destination, tags.role].filter((t): t is string => t !== undefined && t !== "");
+  return `${parts.map((t) => `[${t}]`).join(" ")} ${message}`;
+}
+
+export function recordAudit(config: Config, tags: AuditTags, message: string): Cmd {
+  return combine(cmd("mkdir", "-p", config.appDirectory), append(cmd("echo", auditLine(tags, message)), config.auditLog));
+}
+
+export function readAudit(config: Config, lines = 50): Cmd {
+  return cmd("tail", "-n", String(lines), config.auditLog);
+}

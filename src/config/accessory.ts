@@ -1,0 +1,54 @@
+import type { EnvSpec } from "./env.js";
+
+// A long-lived service next to the app (database, cache): booted once, kept across deploys.
+
+export interface AccessoryFile {
+  /** Local path, relative to the project. */
+  local: string;
+  /** Path inside the container. */
+  remote: string;
+  mode: string | undefined;
+  owner: string | undefined;
+  options: string | undefined;
+}
+
+export interface AccessoryDirectory {
+  /** Directory on the host, relative to the accessory's directory unless absolute. */
+  host: string;
+  /** Path inside the container. */
+  remote: string;
+  mode: string | undefined;
+  owner: string | undefined;
+  options: string | undefined;
+}
+
+export interface Accessory {
+  readonly name: string;
+  /** Container name and `service` label: `<service>-<name>` unless overridden. */
+  readonly service: string;
+  readonly image: string;
+  readonly hosts: readonly string[];
+  /** `docker run --publish` value: "5432" becomes "5432:5432". */
+  readonly port: string | undefined;
+  readonly cmd: string | undefined;
+  readonly env: EnvSpec;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly options: Readonly<Record<string, unknown>>;
+  readonly volumes: readonly string[];
+  readonly files: readonly AccessoryFile[];
+  readonly directories: readonly AccessoryDirectory[];
+  readonly network: string | undefined;
+  readonly registry: { server: string | undefined; username: string | undefined; password: string | undefined } | undefined;
+  readonly proxy: Readonly<Record<string, unknown>> | undefined;
+}
+
+/** `"3306"` → `"3306:3306"`; `"127.0.0.1:5432:5432"` and `"8080:80"` stay as given. */
+export function publishArg(port: string): string {
+  return port.includes(":") ? port : `${port}:${port}`;
+}
+
+/** `local:remote[:options]` as MRSK and Kamal write files and directories. */
+export function splitMount(spec: string): { local: string; remote: string; options: string | undefined } {
+  const [local = "", remote = "", ...rest] = spec.split(":");
+  return { local, remote, options: rest.length > 0 ? rest.join(":") : undefined };
+}

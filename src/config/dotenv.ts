@@ -1,0 +1,152 @@
+import { execFileSync } from "node:child_process";
+import { ConfigError } from "../errors.js";
+
+// Reads dotenv files the way Ruby's dotenv does, since MRSK's `.env` and Kamal's `.kamal/secrets`
+// are written for it: `export` prefixes, `#` comments, single quotes (literal), double quotes
+// (escapes), multi-line quoted values, `${VAR}`/`$VAR` from the environment or earlier lines, and
+// `$(command)` run by the shell. A command that fails is an error here, not an empty secret.
+
+export interface DotenvContext {
+  /** The file name, for error messages. */
+  file: string;
+  /** The environment `$VAR` reads first (the real environment is never overridden). */
+  env: Readonly<Record<string, string | undefined>>;
+  /** Where `$(command)` runs. */
+  cwd: string;
+  /** Runs a `$(command)`; returns stdout or throws with the exit status. */
+  exec?: (command: string, env: Record<string, string | undefined>) => string;
+}
+
+export interface DotenvEntry {
+  readonly key: string;
+  readonly value: string;
+  readonly line: number;
+}
+
+const LINE = /^[ \t]*(?:export[ \t]+)?([\w.-]+)(?:[ \t]*=[ \t]*|:[ \t]+)/;
+
+export function parseDotenv(text: string, ctx: DotenvContext): DotenvEntry[] {
+  const entries: DotenvEntry[] = [];
+  const known: Record<string, string> = {};
+  const lines = text.replace(/\r\n?/g, "\n").split("\n");
+
+  for (let i = 0; i < lines.length; i++) {
+    const raw = lines[i]!;
+    if (/^\s*(#.*)?$/.test(raw)) continue;
+    const m = LINE.exec(raw);
+    if (!m) {
+      throw ConfigError.single(ctx.file, "", `line ${i + 1} is not KEY=value: ${JSON.stringify(raw.trim())}`, "quote values that contain spaces or #");
+    }
+    const key = m[1]!;
+    const lineNo = i + 1;
+    let rest = raw.slice(m[0].length);
+    let value: string;
+    const quote = rest[0];
+
+    if (quote === "'" || quote === '"') {
+      // A quoted value may continue over several lines until its closing quote.
+      let body = rest.slice(1);
+      let close = findClosingQuote(body, quote);
+      while (close < 0 && i + 1 < lines.length) {
+        body += "\n" + lines[++i]!;
+        close = findClosingQuote(body, quote);
+      }
+      if (close < 0) throw ConfigError.single(ctx.file, "", `line ${lineNo}: ${key} has no closing ${quote}`);
+      const inner = body.slice(0, close);
+      value = quote === "'" ? inner : substitute(unescapeDouble(inner), key, lineNo, known, ctx);
+    } else {
+      rest = rest.replace(/\s+#.*$/, "").trim();
+      value = substitute(rest, key, lineNo, known, ctx);
+    }
+
+    known[key] = value;
+    entries.push({ key, value, line: lineNo });
+  }
+  return entries;
+}
+
+function findClosingQuote(body: string, quote: string): number {
+  for (let j = 0; j < body.length; j++) {
+    if (body[j] === "\\" && quote === '"') {
+      j++;
+      continue;
+    }
+    if (body[j] === quote) return j;
+  }
+  return -1;
+}
+
+function unescapeDouble(text: string): string {
+  return text.replace(/\\([nrt"\\$])/g, (_, c: string) =>
+    c === "n" ? "\n" : c === "r" ? "\r" : c === "t" ? "\t" : c === "$" ? "\\$" : c,
+  );
+}
+
+function substitute(
+  value: string,
+  key: string,
+  line: number,
+  known: Record<string, string>,
+  ctx: DotenvContext,
+): string {
+  const lookup = (name: string): string => ctx.env[name] ?? known[name] ?? "";
+  const withVars = value.replace(
+    /(\\)?\$(?:\{([A-Za-z_]\w*)\}|([A-Za-z_]\w*))/g,
+    (whole, escaped: string | undefined, curly: string | undefined, bare: string | undefined) =>
+      escaped ? whole.slice(1) : lookup((curly ?? bare)!),
+  );
+  return replaceCommands(withVars, (command) => runCommand(command, key, line, known, ctx));
+}
+
+/** Replaces each unescaped `$(…)` (parentheses may nest) with what `run` returns. */
+function replaceCommands(text: string, run: (command: string) => string): string {
+  let out = "";
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] === "\\" && text[i + 1] === "$") {
+      out += "$";
+      i++;
+      continue;
+    }
+    if (text[i] === "$" && text[i + 1] === "(") {
+      let depth = 1;
+      let j = i + 2;
+      for (; j < text.length && depth > 0; j++) {
+        if (text[j] === "(") depth++;
+        else if (text[j] === ")") depth--;
+      }
+      if (depth === 0) {
+        out += run(text.slice(i + 2, j - 1));
+        i = j - 1;
+        continue;
+      }
+    }
+    out += text[i];
+  }
+  return out;
+}
+
+function runCommand(command: string, key: string, line: number, known: Record<string, string>, ctx: DotenvContext): string {
+  const env = { ...known, ...ctx.env };
+  const exec = ctx.exec ?? defaultExec(ctx.cwd);
+  try {
+    return exec(command, env).replace(/\n+$/, "");
+  } catch (error) {
+    const status = (error as { status?: number }).status;
+    throw ConfigError.single(
+      ctx.file,
+      "",
+      `line ${line}: the command for ${key} failed${status === undefined ? "" : ` with exit code ${status}`}: $(${command})`,
+      "run it in a shell to see why; its output is not shown because it may be a secret",
+    );
+  }
+}
+
+function defaultExec(cwd: string) {
+  return (command: string, env: Record<string, string | undefined>): string =>
+    execFileSync("/bin/sh", ["-c", command], { cwd, env: env as NodeJS.ProcessEnv, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+}
+
+/** `.env` files as MRSK loads them: each key is set only if the environment does not have it yet. */
+export function applyWithoutOverride(env: Record<string, string | undefined>, entries: readonly DotenvEntry[]): void {
+  for (const { key, value } of entries) if (env[key] === undefined) env[key] = value;
+}

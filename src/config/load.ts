@@ -1,0 +1,154 @@
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { basename, dirname, join, relative, resolve } from "node:path";
+import { ConfigError, type ConfigIssue } from "../errors.js";
+import { applyWithoutOverride, parseDotenv } from "./dotenv.js";
+import { renderErb } from "./erb.js";
+import { deepMerge, isMapping, provenance } from "./merge.js";
+import { Config } from "./model.js";
+import { parseRubyYaml } from "./ruby-yaml.js";
+import { detectEra, validateShape, type Era } from "./schema.js";
+import { loadSecrets, secretsFiles, DEFAULT_SECRETS_PATH, type Secrets } from "./secrets.js";
+import { resolveVersion } from "./version.js";
+
+// Reading a configuration: `.env` files into the environment, ERB, YAML, the destination overlay,
+// the shape check, secrets, then the typed model. Every problem found is reported at once.
+
+export const DEFAULT_CONFIG_FILE = "config/deploy.yml";
+
+export interface LoadOptions {
+  cwd: string;
+  /** `-c`: the base configuration file. */
+  configFile?: string | undefined;
+  /** `-d`: the destination whose overlay is merged over the base file. */
+  destination?: string | undefined;
+  /** `--version`: the app version to act on. */
+  version?: string | undefined;
+  /** The environment ERB and secrets read; `.env` files are applied to it without overriding. */
+  env: Record<string, string | undefined>;
+  toolVersion: string;
+  /** Every secret value is handed to this as soon as it is known (for redaction). */
+  registerSecret?: (value: string) => void;
+  onWarning?: (issue: ConfigIssue) => void;
+}
+
+export function loadConfig(options: LoadOptions): Config {
+  const { cwd, destination, env } = options;
+  const display = (path: string): string => relative(cwd, path) || path;
+  const basePath = resolve(cwd, options.configFile ?? DEFAULT_CONFIG_FILE);
+  if (!existsSync(basePath)) {
+    throw ConfigError.single(display(basePath), "", "configuration file not found", options.configFile === undefined ? "run `mrsk init` to create one, or pass -c PATH" : "check the path given with -c");
+  }
+  const overlayPath = destination === undefined ? undefined : destinationFile(basePath, destination);
+  if (overlayPath !== undefined && !existsSync(overlayPath)) {
+    const known = knownDestinations(basePath);
+    throw ConfigError.single(
+      display(overlayPath),
+      "",
+      `destination file not found for -d ${destination}`,
+      known.length > 0 ? `destinations with a file: ${known.join(", ")}` : `create ${display(overlayPath)} with what differs for ${destination}`,
+    );
+  }
+
+  loadDotenvFiles(cwd, destination, env, display);
+  if (destination !== undefined) {
+    env.MRSK_DESTINATION = destination;
+    env.KAMAL_DESTINATION = destination;
+  }
+
+  const warnings: ConfigIssue[] = [];
+  const read = (path: string): unknown => {
+    const file = display(path);
+    const rendered = renderErb(readFileSync(path, "utf8"), { file, env, cwd });
+    const parsed = parseRubyYaml(rendered, file);
+    warnings.push(...parsed.warnings);
+    if (parsed.value !== null && parsed.value !== undefined && !isMapping(parsed.value)) {
+      throw ConfigError.single(file, "", "must be a mapping of keys (service:, image:, servers:, …)");
+    }
+    return parsed.value ?? {};
+  };
+  const base = read(basePath);
+  const overlay = overlayPath === undefined ? undefined : read(overlayPath);
+  const merged = overlay === undefined ? base : deepMerge(base, overlay);
+  const fileOf = provenance(overlay, display(basePath), overlayPath === undefined ? undefined : display(overlayPath));
+
+  const secretsPath = isMapping(merged) && typeof merged.secrets_path === "string" ? merged.secrets_path : undefined;
+  const era = eraOf(merged, cwd, secretsPath, destination);
+  const shape = validateShape(merged, { era, fileOf });
+  warnings.push(...shape.warnings);
+  for (const w of warnings) options.onWarning?.(w);
+
+  const secrets = loadSecrets({ cwd, destination, secretsPath, env });
+  const files = [basePath, overlayPath].filter((f): f is string => f !== undefined).map(display);
+  const doc = shape.config as Record<string, unknown>;
+
+  let config: Config | undefined;
+  const issues = [...shape.issues];
+  try {
+    config = Config.build(doc, {
+      era,
+      destination,
+      secrets,
+      fileOf,
+      files,
+      toolVersion: options.toolVersion,
+      version: () => resolveVersion({ option: options.version, env, cwd }),
+    });
+  } catch (error) {
+    // With shape errors the model may not be buildable; those errors are the ones to show.
+    if (error instanceof ConfigError) issues.push(...error.issues);
+    else if (issues.length === 0) throw error;
+  }
+  if (issues.length > 0 || config === undefined) throw new ConfigError(issues);
+
+  registerSecrets(config, secrets, options.registerSecret);
+  return config;
+}
+
+/** `config/deploy.yml` + `staging` → `config/deploy.staging.yml`. */
+export function destinationFile(basePath: string, destination: string): string {
+  const name = basename(basePath);
+  const dot = name.lastIndexOf(".");
+  const stem = dot > 0 ? name.slice(0, dot) : name;
+  const ext = dot > 0 ? name.slice(dot) : "";
+  return join(dirname(basePath), `${stem}.${destination}${ext}`);
+}
+
+function knownDestinations(basePath: string): string[] {
+  const name = basename(basePath);
+  const dot = name.lastIndexOf(".");
+  const stem = dot > 0 ? name.slice(0, dot) : name;
+  const ext = dot > 0 ? name.slice(dot) : "";
+  return readdirSync(dirname(basePath))
+    .filter((f) => f.startsWith(`${stem}.`) && f.endsWith(ext) && f !== name)
+    .map((f) => f.slice(stem.length + 1, f.length - ext.length))
+    .filter((d) => d !== "" && !d.includes("."))
+    .sort();
+}
+
+/** MRSK loads `.env.<dest>` then `.env`; the first value set wins and the real environment is kept. */
+function loadDotenvFiles(cwd: string, destination: string | undefined, env: Record<string, string | undefined>, display: (p: string) => string): void {
+  const files = destination === undefined ? [".env"] : [`.env.${destination}`, ".env"];
+  for (const file of files) {
+    const path = join(cwd, file);
+    if (!existsSync(path)) continue;
+    applyWithoutOverride(env, parseDotenv(readFileSync(path, "utf8"), { file: display(path), env, cwd }));
+  }
+}
+
+/** Kamal-era keys decide; a project with Kamal secrets files is a Kamal 2 project too. */
+function eraOf(doc: unknown, cwd: string, secretsPath: string | undefined, destination: string | undefined): Era {
+  if (detectEra(doc) === "kamal") return "kamal";
+  const hasSecretsFiles = secretsFiles(secretsPath ?? DEFAULT_SECRETS_PATH, destination).some((f) => existsSync(join(cwd, f)));
+  return hasSecretsFiles ? "kamal" : "mrsk";
+}
+
+function registerSecrets(config: Config, secrets: Secrets, register: ((value: string) => void) | undefined): void {
+  if (register === undefined) return;
+  // Everything in a secrets file is secret; from the environment, only what the config references.
+  if (!secrets.fromEnvironment) for (const [, value] of secrets.entries()) register(value);
+  const envs = [config.env, ...config.roles.flatMap((r) => r.hosts.map((h) => r.env(h))), ...config.accessories.map((a) => a.env)];
+  for (const env of envs) for (const [, value] of config.secretValues(env)) register(value);
+  for (const value of [config.registry.password, ...config.ssh.keyData, ...config.accessories.map((a) => a.registry?.password)]) {
+    if (value !== undefined && value !== "") register(value);
+  }
+}

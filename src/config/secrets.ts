@@ -1,0 +1,70 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseDotenv, type DotenvContext } from "./dotenv.js";
+
+// Where secret values come from. A project with Kamal-style secrets files uses only them, as
+// Kamal 2 does: `<secrets_path>-common`, then `<secrets_path>` (or `<secrets_path>.<dest>` with a
+// destination; the plain file is then not read). A project without them is an MRSK project: its
+// secrets are environment variables, after `.env.<dest>` and `.env` were loaded.
+
+export const DEFAULT_SECRETS_PATH = ".kamal/secrets";
+
+export class Secrets {
+  constructor(
+    private readonly values: ReadonlyMap<string, string>,
+    /** The files (or "the environment") a name was looked up in, for error messages. */
+    readonly searched: readonly string[],
+    /** True for an MRSK project, whose secrets are environment variables. */
+    readonly fromEnvironment: boolean,
+  ) {}
+
+  get(name: string): string | undefined {
+    return this.values.get(name);
+  }
+
+  has(name: string): boolean {
+    return this.values.has(name);
+  }
+
+  /** Every value, e.g. for hooks that receive all secrets, and for redaction. */
+  entries(): IterableIterator<[string, string]> {
+    return this.values.entries();
+  }
+
+  describeSearched(): string {
+    return this.searched.join(", ");
+  }
+}
+
+export interface SecretsOptions {
+  cwd: string;
+  destination: string | undefined;
+  secretsPath: string | undefined;
+  /** The environment after `.env` files were applied. */
+  env: Record<string, string | undefined>;
+}
+
+export function secretsFiles(secretsPath: string, destination: string | undefined): string[] {
+  return [`${secretsPath}-common`, destination === undefined ? secretsPath : `${secretsPath}.${destination}`];
+}
+
+export function loadSecrets(options: SecretsOptions): Secrets {
+  const secretsPath = options.secretsPath ?? DEFAULT_SECRETS_PATH;
+  const candidates = secretsFiles(secretsPath, options.destination);
+  const present = candidates.filter((f) => existsSync(join(options.cwd, f)));
+
+  if (present.length === 0 && options.secretsPath === undefined) {
+    const values = new Map<string, string>();
+    for (const [k, v] of Object.entries(options.env)) if (v !== undefined) values.set(k, v);
+    const dotenvs = options.destination === undefined ? [".env"] : [`.env.${options.destination}`, ".env"];
+    return new Secrets(values, [`the environment (with ${dotenvs.join(" and ")} loaded)`, ...candidates.map((c) => `${c} (absent)`)], true);
+  }
+
+  const values = new Map<string, string>();
+  for (const file of present) {
+    // Later files may refer to keys of earlier ones; the real environment still wins.
+    const ctx: DotenvContext = { file, env: { ...Object.fromEntries(values), ...options.env }, cwd: options.cwd };
+    for (const entry of parseDotenv(readFileSync(join(options.cwd, file), "utf8"), ctx)) values.set(entry.key, entry.value);
+  }
+  return new Secrets(values, candidates, false);
+}

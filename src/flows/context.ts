@@ -1,0 +1,16 @@
+import type { Config } from "../config/model.js";
+import type { Selection } from "../config/selection.js";
+import type { Output } from "../output/output.js";
+import type { Transport } from "../transport/types.js";
+
+/** What a flow needs from the command line layer; the CLI's Context provides it, tests may too. */
+export interface FlowContext {
+  readonly cwd: string;
+  readonly env: Record<string, string | undefined>;
+  readonly output: Output;
+  readonly dryRun: boolean;
+  readonly options: { readonly skipHooks?: boolean; readonly version?: string; readonly destination?: string };
+  config(): Promise<Config>;
+  selection(): Promise<Selection>;
+  transport(): Promise<Transport>;
+}

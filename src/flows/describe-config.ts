@@ -1,0 +1,65 @@
+import type { Config } from "../config/model.js";
+
+// What `mrsk config` shows: the resolved configuration with every derived name, and secrets by
+// name only (values never appear; the output layer would redact them anyway).
+
+export function describeConfig(config: Config): Record<string, unknown> {
+  const version = config.version;
+  return {
+    service: config.service,
+    ...(config.destination === undefined ? {} : { destination: config.destination }),
+    version,
+    era: config.era,
+    proxy_driver: config.proxyDriver,
+    repository: config.repository,
+    absolute_image: config.imageRef(version),
+    latest_image: config.latestImage,
+    primary_role: config.primaryRole.name,
+    primary_host: config.primaryHost,
+    hosts: config.allHosts,
+    roles: Object.fromEntries(
+      config.roles.map((role) => [
+        role.name,
+        {
+          hosts: role.hosts,
+          container: role.containerName(version),
+          ...(role.cmd === undefined ? {} : { cmd: role.cmd }),
+          proxied: role.proxied,
+          env: {
+            clear: role.hosts.length > 0 ? role.env(role.hosts[0]!).clear : {},
+            secret: (role.hosts.length > 0 ? role.env(role.hosts[0]!) : config.env).secrets.map((s) =>
+              s.name === s.secret ? s.name : `${s.name}:${s.secret}`,
+            ),
+          },
+          labels: Object.fromEntries(role.labelPairs),
+          ...(role.healthcheck === undefined ? {} : { healthcheck: role.healthcheck }),
+        },
+      ]),
+    ),
+    accessories: Object.fromEntries(
+      config.accessories.map((a) => [
+        a.name,
+        { service: a.service, image: a.image, hosts: a.hosts, ...(a.port === undefined ? {} : { port: a.port }) },
+      ]),
+    ),
+    registry: {
+      server: config.registry.server ?? "docker.io",
+      username: config.registry.username,
+      password: config.registry.password === undefined ? undefined : "[REDACTED]",
+      local: config.registry.local,
+    },
+    ssh: {
+      user: config.ssh.user,
+      port: config.ssh.port,
+      ...(config.ssh.proxy === undefined ? {} : { proxy: config.ssh.proxy }),
+      ...(config.ssh.keys.length === 0 ? {} : { keys: config.ssh.keys }),
+    },
+    builder: config.builder,
+    ...(config.proxyDriver === "traefik" ? { traefik: { image: config.traefik.image, host_port: config.traefik.hostPort } } : { proxy: config.proxy }),
+    boot: config.boot,
+    retain_containers: config.retainContainers,
+    remote: { app_directory: config.appDirectory, lock: config.lockDirectory, audit_log: config.auditLog },
+    ...(config.releaseCommand === undefined ? {} : { release_command: config.releaseCommand }),
+    files: config.files,
+  };
+}

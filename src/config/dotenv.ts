@@ -82,6 +82,10 @@ function unescapeDouble(text: string): string {
   );
 }
 
+/**
+ * One pass over the value: `\$` is a literal dollar, `$(…)` runs a command (its own `$VAR`s
+ * substituted first), `${VAR}`/`$VAR` are looked up; command output is never substituted again.
+ */
 function substitute(
   value: string,
   key: string,
@@ -90,42 +94,49 @@ function substitute(
   ctx: DotenvContext,
 ): string {
   const lookup = (name: string): string => ctx.env[name] ?? known[name] ?? "";
-  const withVars = value.replace(
-    /(\\)?\$(?:\{([A-Za-z_]\w*)\}|([A-Za-z_]\w*))/g,
-    (whole, escaped: string | undefined, curly: string | undefined, bare: string | undefined) =>
+  const expandVars = (text: string): string =>
+    text.replace(/(\\)?\$(?:\{([A-Za-z_]\w*)\}|([A-Za-z_]\w*))/g, (whole, escaped: string | undefined, curly: string | undefined, bare: string | undefined) =>
       escaped ? whole.slice(1) : lookup((curly ?? bare)!),
-  );
-  return replaceCommands(withVars, (command) => runCommand(command, key, line, known, ctx));
-}
-
-/** Replaces each unescaped `$(…)` (parentheses may nest) with what `run` returns. */
-function replaceCommands(text: string, run: (command: string) => string): string {
+    );
   let out = "";
-  for (let i = 0; i < text.length; i++) {
-    if (text[i] === "\\" && text[i + 1] === "$") {
+  for (let i = 0; i < value.length; i++) {
+    if (value[i] === "\\" && value[i + 1] === "$") {
       out += "$";
       i++;
       continue;
     }
-    if (text[i] === "$" && text[i + 1] === "(") {
-      let depth = 1;
-      let j = i + 2;
-      for (; j < text.length && depth > 0; j++) {
-        if (text[j] === "(") depth++;
-        else if (text[j] === ")") depth--;
-      }
-      if (depth === 0) {
-        out += run(text.slice(i + 2, j - 1));
-        i = j - 1;
+    if (value[i] === "$" && value[i + 1] === "(") {
+      const end = closingParen(value, i + 2);
+      if (end > 0) {
+        const written = value.slice(i + 2, end);
+        out += runCommand(expandVars(written), written, key, line, known, ctx);
+        i = end;
         continue;
       }
     }
-    out += text[i];
+    const variable = /^\$(?:\{([A-Za-z_]\w*)\}|([A-Za-z_]\w*))/.exec(value.slice(i));
+    if (variable) {
+      out += lookup((variable[1] ?? variable[2])!);
+      i += variable[0].length - 1;
+      continue;
+    }
+    out += value[i];
   }
   return out;
 }
 
-function runCommand(command: string, key: string, line: number, known: Record<string, string>, ctx: DotenvContext): string {
+/** Index of the `)` closing a `$(` whose body starts at `from`, or -1. */
+function closingParen(text: string, from: number): number {
+  let depth = 1;
+  for (let j = from; j < text.length; j++) {
+    if (text[j] === "(") depth++;
+    else if (text[j] === ")" && --depth === 0) return j;
+  }
+  return -1;
+}
+
+/** Runs `command`; errors show it as `written` in the file, before variables were substituted. */
+function runCommand(command: string, written: string, key: string, line: number, known: Record<string, string>, ctx: DotenvContext): string {
   const env = { ...known, ...ctx.env };
   const exec = ctx.exec ?? defaultExec(ctx.cwd);
   try {
@@ -135,7 +146,7 @@ function runCommand(command: string, key: string, line: number, known: Record<st
     throw ConfigError.single(
       ctx.file,
       "",
-      `line ${line}: the command for ${key} failed${status === undefined ? "" : ` with exit code ${status}`}: $(${command})`,
+      `line ${line}: the command for ${key} failed${status === undefined ? "" : ` with exit code ${status}`}: $(${written})`,
       "run it in a shell to see why; its output is not shown because it may be a secret",
     );
   }

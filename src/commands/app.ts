@@ -1,0 +1,207 @@
+import type { Config } from "../config/model.js";
+import type { Role } from "../config/role.js";
+import {
+  HEALTH_STATUS_FORMAT,
+  configuredCommand,
+  docker,
+  envArgs,
+  labelArgs,
+  loggingArgs,
+  optionArgs,
+  volumeArgs,
+} from "./docker.js";
+import { cmd, combine, mergeStderr, silence, type Cmd, type Word } from "./shell.js";
+
+// The app's containers: run, start, stop, inspect, remove. Names and labels come from the model.
+
+export interface RunAppOptions {
+  version: string;
+  /** The host the container runs on, for its hostname and MRSK_HOST. */
+  host: string;
+  /** Random suffix that keeps container hostnames unique per boot. */
+  hostnameSuffix: string;
+  /** Extra docker run flags from the proxy driver (Traefik labels, network). */
+  proxyArgs?: readonly Word[];
+}
+
+export function runApp(config: Config, role: Role, options: RunAppOptions): Cmd {
+  const name = role.containerName(options.version);
+  const env = role.env(options.host);
+  return docker(
+    "run",
+    "--detach",
+    "--restart",
+    "unless-stopped",
+    "--name",
+    name,
+    "--hostname",
+    containerHostname(options.host, options.hostnameSuffix),
+    ...envArgs({ ...toolEnv(config, name, options.version, options.host), ...env.clear }),
+    ...(env.secrets.length > 0 ? ["--env-file", config.roleEnvFile(role)] : []),
+    ...healthcheckArgs(role),
+    ...loggingArgs(role.logging),
+    ...volumeArgs(config.volumes),
+    ...labelArgs(role.labelPairs),
+    ...(options.proxyArgs ?? []),
+    ...optionArgs(role.options),
+    config.imageRef(options.version),
+    ...configuredCommand(role.cmd),
+  );
+}
+
+/** Variables every app container gets: its name, version and host (with the Kamal names too for Kamal configs). */
+export function toolEnv(config: Config, containerName: string, version: string, host: string): Record<string, string> {
+  const env: Record<string, string> = { MRSK_CONTAINER_NAME: containerName, MRSK_VERSION: version, MRSK_HOST: host };
+  if (config.destination !== undefined) env.MRSK_DESTINATION = config.destination;
+  if (config.era === "kamal") {
+    for (const [k, v] of Object.entries(env)) env[k.replace(/^MRSK_/, "KAMAL_")] = v;
+  }
+  return env;
+}
+
+/** `<host>-<suffix>`, within the 64 characters a hostname may have. */
+export function containerHostname(host: string, suffix: string): string {
+  return `${host.slice(0, 51).replace(/\.+$/, "")}-${suffix}`;
+}
+
+export function healthcheckArgs(role: Role): Word[] {
+  const hc = role.healthcheck;
+  if (hc === undefined) return [];
+  const probe = hc.cmd ?? `curl -f http://localhost:${hc.port}${hc.path} || exit 1`;
+  return ["--health-cmd", probe, "--health-interval", hc.interval];
+}
+
+function roleFilters(config: Config, role: Role): Word[] {
+  return [
+    "--filter",
+    `label=service=${config.service}`,
+    "--filter",
+    `label=destination=${config.destination ?? ""}`,
+    "--filter",
+    `label=role=${role.name}`,
+  ];
+}
+
+/** Name of the newest running (or restarting) container of the role, if any. */
+export function currentContainer(config: Config, role: Role): Cmd {
+  return docker(
+    "ps",
+    "--latest",
+    ...roleFilters(config, role),
+    "--filter",
+    "status=running",
+    "--filter",
+    "status=restarting",
+    "--format",
+    "{{.Names}}",
+  );
+}
+
+/** Every container of the service on a host, one per line: name, state, role, image, creation time. */
+export function listServiceContainers(config: Config): Cmd {
+  return docker(
+    "ps",
+    "--all",
+    "--filter",
+    `label=service=${config.service}`,
+    "--filter",
+    `label=destination=${config.destination ?? ""}`,
+    "--format",
+    '{{.Names}}\t{{.State}}\t{{.Label "role"}}\t{{.Image}}\t{{.CreatedAt}}',
+  );
+}
+
+export interface ContainerRow {
+  name: string;
+  state: string;
+  role: string;
+  image: string;
+  createdAt: string;
+}
+
+export function parseContainerRows(stdout: string): ContainerRow[] {
+  return stdout
+    .split("\n")
+    .filter((l) => l.trim() !== "")
+    .map((line) => {
+      const [name = "", state = "", role = "", image = "", createdAt = ""] = line.split("\t");
+      return { name, state, role, image, createdAt };
+    });
+}
+
+export function startContainer(name: string): Cmd {
+  return docker("start", name);
+}
+
+export function stopContainer(name: string, timeoutSeconds: number | undefined): Cmd {
+  return docker("stop", ...(timeoutSeconds === undefined ? [] : ["-t", String(timeoutSeconds)]), name);
+}
+
+export function removeContainer(name: string): Cmd {
+  return docker("rm", "--force", name);
+}
+
+export function renameContainer(from: string, to: string): Cmd {
+  return docker("rename", from, to);
+}
+
+/** One line per container: `<name> <health or state>`. */
+export function healthStatus(names: readonly string[]): Cmd {
+  return docker("inspect", "--format", `{{.Name}} ${HEALTH_STATUS_FORMAT}`, ...names);
+}
+
+export function parseHealthStatus(stdout: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const line of stdout.split("\n")) {
+    const [name, status] = line.trim().split(/\s+/);
+    if (name && status) out.set(name.replace(/^\//, ""), status);
+  }
+  return out;
+}
+
+/** The container's last log lines and Docker's health log, for a failed boot. */
+export function diagnoseContainer(name: string, lines: number): Cmd {
+  return combine(
+    mergeStderr(docker("logs", "--tail", String(lines), name)),
+    docker("inspect", "--format", "{{json .State.Health}}", name),
+  );
+}
+
+export function tagLatest(config: Config, version: string): Cmd {
+  return docker("tag", config.imageRef(version), config.latestImage);
+}
+
+export function pullImage(config: Config, version: string): Cmd {
+  return docker("pull", config.imageRef(version));
+}
+
+/** Whether the image of `version` is present on the host (exit 0) or not. */
+export function imageExists(config: Config, version: string): Cmd {
+  return silence(docker("image", "inspect", config.imageRef(version)));
+}
+
+/** A one-off container of the image with the role's environment, removed when it exits. */
+export function runOnce(config: Config, role: Role, host: string, version: string, line: string, extra: readonly Word[] = []): Cmd {
+  const env = role.env(host);
+  const name = role.containerName(version);
+  return docker(
+    "run",
+    "--rm",
+    ...extra,
+    ...envArgs({ ...toolEnv(config, name, version, host), ...env.clear }),
+    ...(env.secrets.length > 0 ? ["--env-file", config.roleEnvFile(role)] : []),
+    ...volumeArgs(config.volumes),
+    ...optionArgs(role.options),
+    config.imageRef(version),
+    ...configuredCommand(line),
+  );
+}
+
+/** Runs `line` inside the role's running container. */
+export function execInContainer(container: string, line: string, interactive: boolean): Cmd {
+  return docker("exec", ...(interactive ? ["-it"] : []), container, ...configuredCommand(line));
+}
+
+export function ensureDirectory(path: string): Cmd {
+  return cmd("mkdir", "-p", path);
+}

@@ -46,6 +46,7 @@ export class Context implements FlowContext {
   private loadedConfig: Config | undefined;
   private openTransport: Transport | undefined;
   private readonly startedAt = Date.now();
+  private readonly interrupt = new AbortController();
 
   private constructor(init: ContextInit, output: Output) {
     this.options = init.options;
@@ -58,6 +59,15 @@ export class Context implements FlowContext {
   static async create(init: ContextInit): Promise<Context> {
     const renderer = await createRenderer({ json: init.options.json === true, ...(init.sinks ? { sinks: init.sinks } : {}), ...(init.env ? { env: init.env } : {}) });
     return new Context(init, new Output(renderer, new Redactor(), verbosityOf(init.options)));
+  }
+
+  get signal(): AbortSignal {
+    return this.interrupt.signal;
+  }
+
+  /** Called by the CLI on SIGINT/SIGTERM. */
+  abort(reason: Error): void {
+    this.interrupt.abort(reason);
   }
 
   get dryRun(): boolean {

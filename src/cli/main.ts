@@ -1,5 +1,6 @@
 import { Command } from "commander";
 import { TOOL_VERSION } from "../version.js";
+import { registerDeployCommands } from "./deploy.js";
 import { registerLockCommands } from "./lock.js";
 import { registerMainCommands } from "./main-commands.js";
 import { registerServerCommands } from "./server.js";
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
     .option("--json", "write events as NDJSON (one JSON object per line)");
 
   registerMainCommands(program);
+  registerDeployCommands(program);
   registerServerCommands(program);
   registerLockCommands(program);
 

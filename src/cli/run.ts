@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { MrskError, MultiHostError } from "../errors.js";
 import type { Output } from "../output/output.js";
+import { InterruptedError } from "../flows/with-lock.js";
 import { Context, type GlobalOptions } from "./context.js";
 
 // Runs one command's action: builds the context from the parsed options, maps errors to messages
@@ -14,17 +15,34 @@ export function action<O = Record<string, unknown>>(fn: Action<O>) {
     const options = command.optsWithGlobals() as GlobalOptions & O;
     const args = command.args;
     const ctx = await Context.create({ options });
-    let ok = false;
+    const stopInterrupts = onInterrupt(ctx);
     try {
       await fn(ctx, options, args);
-      ok = true;
     } catch (error) {
       reportError(ctx.output, error, options.verbose === true);
       process.exitCode = error instanceof MrskError ? error.exitStatus : 1;
     } finally {
+      stopInterrupts();
       await ctx.close();
     }
-    if (!ok && process.exitCode === undefined) process.exitCode = 1;
+  };
+}
+
+/**
+ * The first SIGINT/SIGTERM aborts the flow, which rolls back and releases the lock before exiting;
+ * a second one exits at once.
+ */
+function onInterrupt(ctx: Context): () => void {
+  const handler = (signal: NodeJS.Signals): void => {
+    if (ctx.signal.aborted) process.exit(130);
+    ctx.output.warn(`${signal}: stopping, rolling back and releasing the deploy lock (send it again to quit at once)`);
+    ctx.abort(new InterruptedError(signal));
+  };
+  process.on("SIGINT", handler);
+  process.on("SIGTERM", handler);
+  return () => {
+    process.off("SIGINT", handler);
+    process.off("SIGTERM", handler);
   };
 }
 

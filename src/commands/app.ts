@@ -10,7 +10,7 @@ import {
   optionArgs,
   volumeArgs,
 } from "./docker.js";
-import { cmd, combine, mergeStderr, silence, type Cmd, type Word } from "./shell.js";
+import { cmd, combine, mergeStderr, type Cmd, type Word } from "./shell.js";
 
 // The app's containers: run, start, stop, inspect, remove. Names and labels come from the model.
 
@@ -175,9 +175,9 @@ export function pullImage(config: Config, version: string): Cmd {
   return docker("pull", config.imageRef(version));
 }
 
-/** Whether the image of `version` is present on the host (exit 0) or not. */
-export function imageExists(config: Config, version: string): Cmd {
-  return silence(docker("image", "inspect", config.imageRef(version)));
+/** Tags of the app's images present on the host, one per line. */
+export function listImageTags(config: Config): Cmd {
+  return docker("image", "ls", config.repository, "--format", "{{.Tag}}");
 }
 
 /** A one-off container of the image with the role's environment, removed when it exits. */

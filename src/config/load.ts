@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { ConfigError, type ConfigIssue } from "../errors.js";
 import { applyWithoutOverride, parseDotenv } from "./dotenv.js";
-import { renderErb } from "./erb.js";
+import { renderErbWithLines } from "./erb.js";
 import { deepMerge, isMapping, provenance } from "./merge.js";
 import { Config } from "./model.js";
 import { parseRubyYaml } from "./ruby-yaml.js";
@@ -58,13 +58,13 @@ export function loadConfig(options: LoadOptions): Config {
   const warnings: ConfigIssue[] = [];
   const read = (path: string): unknown => {
     const file = display(path);
-    const rendered = renderErb(readFileSync(path, "utf8"), { file, env, cwd });
-    const parsed = parseRubyYaml(rendered, file);
+    const rendered = renderErbWithLines(readFileSync(path, "utf8"), { file, env, cwd });
+    const parsed = parseRubyYaml(rendered.text, file, { sourceLine: rendered.sourceLine });
     warnings.push(...parsed.warnings);
-    if (parsed.value !== null && parsed.value !== undefined && !isMapping(parsed.value)) {
-      throw ConfigError.single(file, "", "must be a mapping of keys (service:, image:, servers:, …)");
-    }
-    return parsed.value ?? {};
+    // An empty file reads as false in Psych.
+    if (parsed.value === null || parsed.value === undefined || parsed.value === false) return {};
+    if (!isMapping(parsed.value)) throw ConfigError.single(file, "", "must be a mapping of keys (service:, image:, servers:, …)");
+    return parsed.value;
   };
   const base = read(basePath);
   const overlay = overlayPath === undefined ? undefined : read(overlayPath);

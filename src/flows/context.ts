@@ -9,6 +9,8 @@ export interface FlowContext {
   readonly env: Record<string, string | undefined>;
   readonly output: Output;
   readonly dryRun: boolean;
+  /** Aborted when the user interrupts (SIGINT/SIGTERM): flows roll back and release the lock. */
+  readonly signal: AbortSignal;
   readonly options: { readonly skipHooks?: boolean; readonly version?: string; readonly destination?: string };
   config(): Promise<Config>;
   selection(): Promise<Selection>;

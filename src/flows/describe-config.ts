@@ -32,7 +32,17 @@ export function describeConfig(config: Config): Record<string, unknown> {
             ),
           },
           labels: Object.fromEntries(role.labelPairs),
-          ...(role.healthcheck === undefined ? {} : { healthcheck: role.healthcheck }),
+          ...(role.healthcheck === undefined
+            ? {}
+            : {
+                healthcheck: {
+                  path: role.healthcheck.path,
+                  port: role.healthcheck.port,
+                  max_attempts: role.healthcheck.maxAttempts,
+                  interval: role.healthcheck.interval,
+                  ...(role.healthcheck.cmd === undefined ? {} : { cmd: role.healthcheck.cmd }),
+                },
+              }),
         },
       ]),
     ),

@@ -19,12 +19,12 @@ export async function execOnServers(ctx: FlowContext, line: string): Promise<voi
   });
 
   const failures: Error[] = [];
-  for (const settled of results) {
-    if (settled.status === "rejected") {
-      failures.push(settled.reason as Error);
+  for (const outcome of results) {
+    if (!outcome.ok) {
+      failures.push(outcome.error);
       continue;
     }
-    const result = settled.value;
+    const result = outcome.value;
     const text = (result.stdout + result.stderr).replace(/\n$/, "");
     ctx.output.result(text, { host: result.host });
     if (result.exitCode !== 0) {

@@ -1,0 +1,75 @@
+import { posix } from "node:path";
+import type { Accessory } from "../config/accessory.js";
+import type { Config } from "../config/model.js";
+import { configuredCommand, docker, envArgs, labelArgs, loggingArgs, optionArgs, volumeArgs } from "./docker.js";
+import { cmd, type Cmd, type Word } from "./shell.js";
+
+// Accessories keep their data in `~/<accessory service>/` on the host (MRSK's layout): uploaded
+// files and directories are mounted from there, so they survive reboots of the container.
+
+/** The accessory's directory on the host, relative to the SSH user's home. */
+export function accessoryDirectory(accessory: Accessory): string {
+  return accessory.service;
+}
+
+/** Host path of an uploaded file: `<dir>/<remote path inside the container>`. */
+export function accessoryFileHostPath(accessory: Accessory, remote: string): string {
+  return posix.join(accessoryDirectory(accessory), remote);
+}
+
+/** Host path of a directory; absolute paths are used as given. */
+export function accessoryDirectoryHostPath(accessory: Accessory, host: string): string {
+  return host.startsWith("/") ? host : posix.join(accessoryDirectory(accessory), host);
+}
+
+// Mounts are given as `${PWD}/…` so the host's shell makes them absolute (docker needs that).
+function mountFromHome(relative: string): string {
+  return relative.startsWith("/") ? relative : `\${PWD}/${relative}`;
+}
+
+export function accessoryMounts(accessory: Accessory): Word[] {
+  const files = accessory.files.flatMap((f) => [
+    "--volume",
+    `${mountFromHome(accessoryFileHostPath(accessory, f.remote))}:${f.remote}${f.options === undefined ? "" : `:${f.options}`}`,
+  ]);
+  const dirs = accessory.directories.flatMap((d) => [
+    "--volume",
+    `${mountFromHome(accessoryDirectoryHostPath(accessory, d.host))}:${d.remote}${d.options === undefined ? "" : `:${d.options}`}`,
+  ]);
+  return [...files, ...dirs];
+}
+
+export function runAccessory(config: Config, accessory: Accessory): Cmd {
+  return docker(
+    "run",
+    "--name",
+    accessory.service,
+    "--detach",
+    "--restart",
+    "unless-stopped",
+    ...(accessory.network === undefined ? [] : ["--network", accessory.network]),
+    ...loggingArgs(config.logging),
+    ...(accessory.port === undefined ? [] : ["--publish", accessory.port]),
+    ...envArgs(accessory.env.clear),
+    ...(accessory.env.secrets.length > 0 ? ["--env-file", config.accessoryEnvFile(accessory)] : []),
+    ...volumeArgs(accessory.volumes),
+    ...accessoryMounts(accessory),
+    ...labelArgs([["service", accessory.service], ...Object.entries(accessory.labels)]),
+    ...optionArgs(accessory.options),
+    accessory.image,
+    ...configuredCommand(accessory.cmd),
+  );
+}
+
+/** The accessory's container state (`running`, `exited`, …); fails when there is none. */
+export function accessoryState(accessory: Accessory): Cmd {
+  return docker("container", "inspect", "--format", "{{.State.Status}}", accessory.service);
+}
+
+/** Directories to create before the first boot: the accessory's own, its files' parents, its directories. */
+export function makeAccessoryDirectories(accessory: Accessory): Cmd {
+  const dirs = new Set<string>([accessoryDirectory(accessory)]);
+  for (const f of accessory.files) dirs.add(posix.dirname(accessoryFileHostPath(accessory, f.remote)));
+  for (const d of accessory.directories) dirs.add(accessoryDirectoryHostPath(accessory, d.host));
+  return cmd("mkdir", "-p", ...dirs);
+}

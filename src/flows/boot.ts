@@ -1,0 +1,234 @@
+import { randomBytes } from "node:crypto";
+import {
+  diagnoseContainer,
+  ensureDirectory,
+  healthStatus,
+  listServiceContainers,
+  parseContainerRows,
+  parseHealthStatus,
+  removeContainer,
+  renameContainer,
+  runApp,
+  startContainer,
+  stopContainer,
+  type ContainerRow,
+} from "../commands/app.js";
+import { recordAudit } from "../commands/audit.js";
+import { chain, combine, type Cmd } from "../commands/shell.js";
+import type { Config } from "../config/model.js";
+import type { Role } from "../config/role.js";
+import { envFileContent } from "../config/env.js";
+import { MrskError } from "../errors.js";
+import type { HostSession } from "../transport/types.js";
+import { auditTags } from "./audit.js";
+import type { FlowContext } from "./context.js";
+import type { BootSlot, ProxyDriver } from "./proxy/driver.js";
+import { sleep } from "./with-lock.js";
+
+// Booting a version across the fleet without ever leaving it on mixed versions: in each batch
+// (`boot.limit` hosts), every new container starts and must be healthy on every host before any
+// old one stops. If anything fails (or the user interrupts), every new container of this and the
+// earlier batches is removed and the old ones run again: the whole fleet stays on the old version.
+
+export interface BootRequest {
+  version: string;
+  hosts: readonly string[];
+  roles: readonly Role[];
+  driver: ProxyDriver;
+  signal?: AbortSignal;
+  /** Runs once env files are in place and before any container starts (the release command). */
+  beforeStart?: () => Promise<void>;
+}
+
+const HEALTH_POLL_MS = 300;
+
+export class BootError extends MrskError {}
+
+export async function bootFleet(ctx: FlowContext, config: Config, request: BootRequest): Promise<void> {
+  const transport = await ctx.transport();
+  const batches = bootBatches(config, request.hosts);
+  const switched: BootSlot[] = [];
+
+  for (const [index, batch] of batches.entries()) {
+    if (batches.length > 1) ctx.output.phase(`Booting batch ${index + 1} of ${batches.length}: ${batch.join(", ")}`);
+    const sessions = await Promise.all(batch.map((h) => transport.session(h)));
+    const slots = await planSlots(ctx, config, sessions, request);
+    try {
+      if (index === 0 && request.beforeStart !== undefined) await request.beforeStart();
+      await startNewContainers(ctx, config, slots, request);
+      await waitUntilHealthy(ctx, config, slots, request.signal);
+      await request.driver.switchTraffic(ctx, config, slots, request.signal);
+      await stopOldContainers(ctx, config, slots);
+      switched.push(...slots);
+    } catch (error) {
+      await rollBack(ctx, [...slots, ...switched]);
+      throw error;
+    }
+    if (index < batches.length - 1 && config.boot.wait !== undefined) await sleep(config.boot.wait * 1000, request.signal);
+  }
+}
+
+/** Hosts in groups of `boot.limit` (a count, or a percentage of all hosts, at least 1). */
+export function bootBatches(config: Config, hosts: readonly string[]): string[][] {
+  const limit = config.boot.limit;
+  if (limit === undefined || hosts.length === 0) return hosts.length === 0 ? [] : [[...hosts]];
+  const size =
+    typeof limit === "string" && limit.endsWith("%")
+      ? Math.max(1, Math.floor((config.allHosts.length * Number.parseFloat(limit)) / 100))
+      : Math.max(1, Number(limit));
+  const out: string[][] = [];
+  for (let i = 0; i < hosts.length; i += size) out.push(hosts.slice(i, i + size));
+  return out;
+}
+
+/** Reads what runs on each host and decides, per role there, which containers are old and new. */
+async function planSlots(ctx: FlowContext, config: Config, sessions: readonly HostSession[], request: BootRequest): Promise<BootSlot[]> {
+  const perHost = await Promise.all(
+    sessions.map(async (session) => {
+      const roles = request.roles.filter((r) => r.hosts.includes(session.host));
+      const result = await session.run(chain(ensureDirectory(`${config.appDirectory}/env/roles`), listServiceContainers(config)));
+      const rows = parseContainerRows(result.stdout);
+      return roles.map((role) => slotFor(session, role, request.version, rows));
+    }),
+  );
+  return perHost.flat();
+}
+
+export function slotFor(session: HostSession, role: Role, version: string, rows: readonly ContainerRow[]): BootSlot {
+  const newName = role.containerName(version);
+  const existing = rows.find((r) => r.name === newName);
+  const replacedName = existing === undefined ? undefined : `${newName}_replaced_${randomBytes(8).toString("hex")}`;
+  const running = rows.find((r) => r.role === role.name && (r.state === "running" || r.state === "restarting") && role.versionOf(r.name) !== undefined);
+  const oldName = running === undefined ? undefined : running.name === newName ? replacedName : running.name;
+  return { host: session.host, role, session, newName, oldName, replacedName };
+}
+
+async function startNewContainers(ctx: FlowContext, config: Config, slots: readonly BootSlot[], request: BootRequest): Promise<void> {
+  ctx.output.phase(`Starting ${request.version} on ${describeSlots(slots)}`);
+  await Promise.all(
+    slots.map(async (slot) => {
+      const env = slot.role.env(slot.host);
+      if (env.secrets.length > 0) {
+        await slot.session.upload(config.roleEnvFile(slot.role), envFileContent(config.secretValues(env)), 0o600);
+      }
+      const tags = auditTags(ctx, config, slot.role.name);
+      const steps: Cmd[] = [];
+      if (slot.replacedName !== undefined) steps.push(renameContainer(slot.newName, slot.replacedName));
+      steps.push(recordAudit(config, tags, `Booted app version ${request.version}`));
+      steps.push(
+        runApp(config, slot.role, {
+          version: request.version,
+          host: slot.host,
+          hostnameSuffix: randomBytes(6).toString("hex"),
+          proxyArgs: request.driver.appRunArgs(config, slot.role),
+        }),
+      );
+      await slot.session.run(combine(...steps));
+    }),
+  );
+}
+
+/** Health checked roles must report `healthy`; others must keep running for `readiness_delay`. */
+async function waitUntilHealthy(ctx: FlowContext, config: Config, slots: readonly BootSlot[], signal?: AbortSignal): Promise<void> {
+  if (ctx.dryRun) return;
+  ctx.output.phase(`Waiting for ${describeSlots(slots)} to be healthy`);
+  await Promise.all(slots.map((slot) => waitForSlot(ctx, config, slot, signal)));
+}
+
+async function waitForSlot(ctx: FlowContext, config: Config, slot: BootSlot, signal?: AbortSignal): Promise<void> {
+  const hc = slot.role.healthcheck;
+  const timeoutMs = hc === undefined ? config.deployTimeout * 1000 : attemptsTimeoutMs(hc.maxAttempts, config.deployTimeout);
+  const deadline = Date.now() + timeoutMs;
+  let runningSince: number | undefined;
+  for (;;) {
+    const status = parseHealthStatus((await slot.session.run(healthStatus([slot.newName]), { tolerate: true })).stdout).get(slot.newName) ?? "missing";
+    if (hc !== undefined && status === "healthy") return;
+    if (hc === undefined && status === "running") {
+      runningSince ??= Date.now();
+      if (Date.now() - runningSince >= config.readinessDelay * 1000) return;
+    } else if (hc === undefined) {
+      runningSince = undefined;
+    }
+    if (status === "unhealthy" || status === "exited" || status === "dead" || status === "missing") {
+      throw await unhealthyError(slot, status, hc?.logLines ?? 50);
+    }
+    if (Date.now() >= deadline) throw await unhealthyError(slot, `still ${status} after ${Math.round(timeoutMs / 1000)}s`, hc?.logLines ?? 50);
+    await sleep(HEALTH_POLL_MS, signal);
+  }
+}
+
+/** MRSK waited 1+2+…+max_attempts seconds; never less than deploy_timeout. */
+function attemptsTimeoutMs(maxAttempts: number, deployTimeout: number): number {
+  return Math.max((maxAttempts * (maxAttempts + 1)) / 2, deployTimeout) * 1000;
+}
+
+async function unhealthyError(slot: BootSlot, status: string, lines: number): Promise<BootError> {
+  const diagnosis = await slot.session.run(diagnoseContainer(slot.newName, lines), { tolerate: true });
+  const [logs = "", health = ""] = splitLastLine(diagnosis.stdout);
+  return new BootError(
+    `${slot.newName} on ${slot.host} did not become healthy (${status}); every host stays on the previous version` +
+      formatHealthLog(health) +
+      (logs.trim() === "" ? "" : `\n  Last log lines:\n${logs.trimEnd().replace(/^/gm, "    ")}`),
+    { hint: healthHint(slot) },
+  );
+}
+
+function splitLastLine(text: string): [string, string] {
+  const trimmed = text.replace(/\n$/, "");
+  const i = trimmed.lastIndexOf("\n");
+  return i < 0 ? ["", trimmed] : [trimmed.slice(0, i), trimmed.slice(i + 1)];
+}
+
+function formatHealthLog(json: string): string {
+  try {
+    const health = JSON.parse(json) as { Log?: Array<{ ExitCode: number; Output: string }> } | null;
+    const log = health?.Log ?? [];
+    if (log.length === 0) return "";
+    return `\n  Health checks:\n${log.map((l) => `    exit ${l.ExitCode}: ${l.Output.trim().replace(/\n/g, " ")}`).join("\n")}`;
+  } catch {
+    return "";
+  }
+}
+
+function healthHint(slot: BootSlot): string {
+  const hc = slot.role.healthcheck;
+  if (hc === undefined) return "the container exited; its log lines above say why";
+  return hc.cmd === undefined
+    ? `the check runs \`curl -f http://localhost:${hc.port}${hc.path}\` inside the container: does the app listen on ${hc.port}, answer ${hc.path} with 2xx, and does the image have curl? (set healthcheck.cmd otherwise)`
+    : `the check runs \`${hc.cmd}\` inside the container`;
+}
+
+async function stopOldContainers(ctx: FlowContext, config: Config, slots: readonly BootSlot[]): Promise<void> {
+  const old = slots.filter((s) => s.oldName !== undefined);
+  if (old.length === 0) return;
+  ctx.output.phase(`Stopping the previous version on ${describeSlots(old)}`);
+  await Promise.all(
+    old.map((slot) => slot.session.run(stopContainer(slot.oldName!, slot.role.stopTimeout ?? config.stopWaitTime))),
+  );
+}
+
+/** Removes the new containers and makes sure the old ones run, on every slot, whatever fails. */
+async function rollBack(ctx: FlowContext, slots: readonly BootSlot[]): Promise<void> {
+  if (slots.length === 0) return;
+  ctx.output.phase(`Rolling back ${describeSlots(slots)} to the previous version`);
+  await Promise.all(
+    slots.map(async (slot) => {
+      const steps: Cmd[] = [removeContainer(slot.newName)];
+      if (slot.replacedName !== undefined) steps.push(renameContainer(slot.replacedName, slot.newName));
+      const old = slot.oldName === slot.replacedName && slot.replacedName !== undefined ? slot.newName : slot.oldName;
+      if (old !== undefined) steps.push(startContainer(old));
+      try {
+        await slot.session.run(chain(...steps), { tolerate: true });
+      } catch (error) {
+        ctx.output.warn(`Could not roll back ${slot.newName}: ${(error as Error).message}`, slot.host);
+      }
+    }),
+  );
+}
+
+function describeSlots(slots: readonly BootSlot[]): string {
+  const byHost = new Map<string, string[]>();
+  for (const s of slots) byHost.set(s.host, [...(byHost.get(s.host) ?? []), s.role.name]);
+  return [...byHost].map(([host, roles]) => `${host} (${roles.join(", ")})`).join(", ");
+}
+

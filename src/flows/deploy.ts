@@ -1,0 +1,152 @@
+import { listImageTags, tagLatest } from "../commands/app.js";
+import { recordAudit } from "../commands/audit.js";
+import { combine } from "../commands/shell.js";
+import type { Config } from "../config/model.js";
+import type { Selection } from "../config/selection.js";
+import { MrskError } from "../errors.js";
+import { onHosts } from "../transport/fanout.js";
+import { bootAccessories } from "./accessory.js";
+import { auditTags } from "./audit.js";
+import { bootFleet } from "./boot.js";
+import { bootstrapServers } from "./bootstrap.js";
+import type { FlowContext } from "./context.js";
+import { runHook, type HookDetails } from "./hooks.js";
+import { buildAndPush, loginEverywhere, pullEverywhere } from "./image.js";
+import { proxyDriver } from "./proxy/select.js";
+import { pruneEverywhere } from "./prune.js";
+import { runReleaseCommand } from "./release.js";
+import { withLock } from "./with-lock.js";
+
+// setup, deploy, redeploy and rollback, as runbooks. Everything that changes a host happens under
+// the deploy lock, after every host was reached.
+
+export interface DeployOptions {
+  skipPush: boolean;
+  lockWaitSeconds?: number;
+  signal?: AbortSignal;
+}
+
+type Mode = "setup" | "deploy" | "redeploy";
+
+export async function setup(ctx: FlowContext, options: DeployOptions): Promise<void> {
+  await deployVersion(ctx, options, "setup");
+}
+
+export async function deploy(ctx: FlowContext, options: DeployOptions): Promise<void> {
+  await deployVersion(ctx, options, "deploy");
+}
+
+export async function redeploy(ctx: FlowContext, options: DeployOptions): Promise<void> {
+  await deployVersion(ctx, options, "redeploy");
+}
+
+async function deployVersion(ctx: FlowContext, options: DeployOptions, mode: Mode): Promise<void> {
+  const started = Date.now();
+  const config = await ctx.config();
+  const version = config.version;
+  const selection = await ctx.selection();
+  const appHosts = selectedAppHosts(config, selection);
+  const hook = (extra: Partial<HookDetails> = {}): HookDetails => ({ command: mode, hosts: selection.hosts, version, ...extra });
+
+  await runHook(ctx, config, "pre-connect", hook());
+  await connectAll(ctx, selection.hosts);
+  await withLock(ctx, config, { version, ...lockWait(options) }, async () => {
+    // An interrupt takes effect between steps; a boot in progress rolls itself back.
+    const checkpoint = (): void => options.signal?.throwIfAborted();
+    if (mode === "setup") await bootstrapServers(ctx, config, selection.hosts);
+    checkpoint();
+    await loginEverywhere(ctx, config, selection.hosts, { local: !options.skipPush });
+    checkpoint();
+    if (!options.skipPush) await buildAndPush(ctx, config, version, selection.hosts);
+    checkpoint();
+    await pullEverywhere(ctx, config, version, appHosts);
+    checkpoint();
+    await runHook(ctx, config, "pre-deploy", hook());
+    checkpoint();
+
+    const driver = proxyDriver(config);
+    if (mode !== "redeploy") await driver.ensureRunning(ctx, config, config.proxyHosts.filter((h) => appHosts.includes(h)));
+    if (mode === "setup") await bootAccessories(ctx, config, config.accessories, selection.hosts);
+    checkpoint();
+
+    await bootFleet(ctx, config, {
+      version,
+      hosts: appHosts,
+      roles: selection.roles,
+      driver,
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+      beforeStart: () => runReleaseCommand(ctx, config, version, appHosts[0]!),
+    });
+    await markLatest(ctx, config, version, appHosts);
+    if (mode !== "redeploy") await pruneEverywhere(ctx, config, appHosts, { containers: true, images: true });
+  });
+  await runHook(ctx, config, "post-deploy", hook({ runtimeSeconds: (Date.now() - started) / 1000 }));
+  ctx.output.emit({ type: "done", ok: true, durationMs: Date.now() - started });
+}
+
+/** `rollback VERSION`: boots a version whose image is still on every host. Nothing is pulled. */
+export async function rollback(ctx: FlowContext, version: string, options: Omit<DeployOptions, "skipPush">): Promise<void> {
+  const started = Date.now();
+  const config = await ctx.config();
+  const selection = await ctx.selection();
+  const appHosts = selectedAppHosts(config, selection);
+  const hook = (extra: Partial<HookDetails> = {}): HookDetails => ({ command: "rollback", hosts: selection.hosts, version, ...extra });
+
+  await runHook(ctx, config, "pre-connect", hook());
+  await connectAll(ctx, selection.hosts);
+  await withLock(ctx, config, { version, ...lockWait(options) }, async () => {
+    await ensureVersionEverywhere(ctx, config, version, appHosts);
+    await runHook(ctx, config, "pre-deploy", hook());
+    options.signal?.throwIfAborted();
+    await bootFleet(ctx, config, {
+      version,
+      hosts: appHosts,
+      roles: selection.roles,
+      driver: proxyDriver(config),
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    });
+    await markLatest(ctx, config, version, appHosts);
+  });
+  await runHook(ctx, config, "post-deploy", hook({ runtimeSeconds: (Date.now() - started) / 1000 }));
+  ctx.output.emit({ type: "done", ok: true, durationMs: Date.now() - started });
+}
+
+/** App hosts among the selected ones, primary role's first. */
+function selectedAppHosts(config: Config, selection: Selection): string[] {
+  const hosts = config.appHosts.filter((h) => selection.hosts.includes(h) && selection.roles.some((r) => r.hosts.includes(h)));
+  if (hosts.length === 0) throw new MrskError("No app host is selected", { hint: "check --hosts and --roles" });
+  return hosts;
+}
+
+function lockWait(options: { lockWaitSeconds?: number; signal?: AbortSignal }): { waitSeconds?: number; signal?: AbortSignal } {
+  return {
+    ...(options.lockWaitSeconds === undefined ? {} : { waitSeconds: options.lockWaitSeconds }),
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+  };
+}
+
+/** Opens the connection to every host first, so an unreachable one stops the command before any change. */
+export async function connectAll(ctx: FlowContext, hosts: readonly string[]): Promise<void> {
+  ctx.output.phase(`Connecting to ${hosts.join(", ")}`);
+  await onHosts(await ctx.transport(), hosts, async () => undefined);
+}
+
+async function markLatest(ctx: FlowContext, config: Config, version: string, hosts: readonly string[]): Promise<void> {
+  const tags = auditTags(ctx, config);
+  await onHosts(await ctx.transport(), hosts, (session) =>
+    session.run(combine(recordAudit(config, tags, `Tagging ${config.imageRef(version)} as the latest image`), tagLatest(config, version))),
+  );
+}
+
+async function ensureVersionEverywhere(ctx: FlowContext, config: Config, version: string, hosts: readonly string[]): Promise<void> {
+  if (ctx.dryRun) return;
+  const tagsPerHost = await onHosts(await ctx.transport(), hosts, async (session) =>
+    new Set((await session.run(listImageTags(config))).stdout.split("\n").map((t) => t.trim()).filter((t) => t !== "" && !t.startsWith("latest") && t !== "<none>")),
+  );
+  const missing = hosts.filter((_, i) => !tagsPerHost[i]!.has(version));
+  if (missing.length === 0) return;
+  const everywhere = [...tagsPerHost[0]!].filter((t) => tagsPerHost.every((tags) => tags.has(t))).sort();
+  throw new MrskError(`Version ${version} is not available on ${missing.join(", ")}; nothing was changed`, {
+    hint: everywhere.length > 0 ? `versions available on every host: ${everywhere.join(", ")}` : "no version is available on every host; deploy instead",
+  });
+}

@@ -1,0 +1,31 @@
+import type { Config } from "../../config/model.js";
+import type { Role } from "../../config/role.js";
+import type { Word } from "../../commands/shell.js";
+import type { HostSession } from "../../transport/types.js";
+import type { FlowContext } from "../context.js";
+
+// What the boot flow needs from a proxy: how app containers join it, making sure it runs, and
+// moving traffic to new containers once they are healthy.
+
+/** One role on one host during a boot. */
+export interface BootSlot {
+  readonly host: string;
+  readonly role: Role;
+  readonly session: HostSession;
+  /** The container being booted. */
+  readonly newName: string;
+  /** The container serving before, if any (stopped once the new one is healthy). */
+  readonly oldName: string | undefined;
+  /** A container that already had `newName` (same version booted again), renamed out of the way. */
+  readonly replacedName: string | undefined;
+}
+
+export interface ProxyDriver {
+  readonly name: "traefik" | "caddy";
+  /** Extra `docker run` words for a proxied role's containers. */
+  appRunArgs(config: Config, role: Role): Word[];
+  /** Starts the proxy on those of `hosts` where it is not running. */
+  ensureRunning(ctx: FlowContext, config: Config, hosts: readonly string[]): Promise<void>;
+  /** Called once every new container of a boot batch is healthy, before any old one stops. */
+  switchTraffic(ctx: FlowContext, config: Config, slots: readonly BootSlot[], signal?: AbortSignal): Promise<void>;
+}

@@ -20,6 +20,7 @@ import {
   quote,
   section,
   str,
+  strOrEmpty,
   toInteger,
 } from "./schema-values.js";
 
@@ -113,8 +114,8 @@ const singleHost = custom((value, step) => step.sub(hostArray, [value]));
 const volumes = list(str("a volume like /host/path:/container/path"), "a list of volumes");
 const stringList = (what: string) => list(str(what), `a list of ${what}s`);
 
-const labels = mapOf(str("a label value"), "a mapping of label names to values", { checkKey: checkReservedLabel });
-const traefikLabels = mapOf(str("a label value"), "a mapping of label names to values");
+const labels = mapOf(strOrEmpty("a label value"), "a mapping of label names to values", { checkKey: checkReservedLabel });
+const traefikLabels = mapOf(strOrEmpty("a label value"), "a mapping of label names to values");
 
 const optionValue = oneOf(
   { boolean: bool(), scalar: str(), list: z.array(str("a flag value")) },
@@ -154,7 +155,7 @@ const dockerOptions = custom((value, step) => {
 
 // ── env ───────────────────────────────────────────────────────────────────────────────────
 
-const envValues = mapOf(str("an environment value"), "a mapping of variable names to values");
+const envValues = mapOf(strOrEmpty("an environment value"), "a mapping of variable names to values");
 const envSecrets = list(str("a secret name", checkSecretReference), "a list of secret names");
 const ENV_SECTION_KEYS = ["clear", "secret", "tags"];
 
@@ -315,7 +316,7 @@ const builderSchema = optionalSection(
       { type: str("gha or registry", checkCacheType), image: str("an image name"), options: str("cache options like mode=max") },
       { what: "cache settings: type, image, options" },
     ),
-    args: mapOf(str("a build argument value"), "a mapping of build arguments to values"),
+    args: mapOf(strOrEmpty("a build argument value"), "a mapping of build arguments to values"),
     secrets: stringList("secret name"),
     dockerfile: str("a path"),
     context: str("a path"),
@@ -373,7 +374,7 @@ const bootSchema = optionalSection(
 );
 
 const loggingSchema = optionalSection(
-  { driver: str("a docker log driver"), options: mapOf(str("a log option value"), "a mapping of log options") },
+  { driver: str("a docker log driver"), options: mapOf(strOrEmpty("a log option value"), "a mapping of log options") },
   { what: "logging settings: driver, options" },
 );
 

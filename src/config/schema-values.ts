@@ -127,6 +127,12 @@ export function str(what?: string, check?: (text: string) => Problem | undefined
   });
 }
 
+/** A value Ruby would print with `to_s`, where an empty (nil) value prints as "": e.g. an env value or build arg that ERB rendered empty. */
+export function strOrEmpty(what?: string): z.ZodType<string> {
+  const inner = str(what);
+  return custom((value, step) => (value === null || value === undefined ? "" : step.sub(inner, value)));
+}
+
 const INTEGER = /^[+-]?\d+(?:_\d+)*$/;
 
 /** A whole number; numeric strings (`"3000"`, Ruby's `10_000_000`) are accepted. */

@@ -361,14 +361,21 @@ describe("type errors", () => {
       ...kamal,
       proxy: { host: "a.example.com", app_port: "eighty", ssl: "yes" },
       ssh: ["root"],
-      env: { clear: { EMPTY: null } },
+      env: { clear: { EMPTY: null, LIST: ["a"] } },
     });
     expect(lines(result.issues)).toEqual([
-      "env.clear.EMPTY: should be a string (an environment value), got an empty value",
+      "env.clear.LIST: should be a string (an environment value), got a list",
       "ssh: should be a mapping (ssh settings: user, port, proxy, keys, …), got a list",
       'proxy.app_port: should be a whole number (a port), got the string "eighty"',
       'proxy.ssl: should be true, false, or a mapping with certificate_pem and private_key_pem, got the string "yes"',
     ]);
+  });
+
+  it("reads an empty env value, build arg or label as the empty string, as Ruby's nil.to_s", () => {
+    const result = check({ ...kamal, env: { clear: { EMPTY: null } }, builder: { arch: "amd64", args: { APP_VERSION: null } }, labels: { note: null } });
+    expect(result.issues).toEqual([]);
+    const config = result.config as { env: { clear: Record<string, string> }; builder: { args: Record<string, string> }; labels: Record<string, string> };
+    expect([config.env.clear.EMPTY, config.builder.args.APP_VERSION, config.labels.note]).toEqual(["", "", ""]);
   });
 
   it("rejects floats where a whole number is expected", () => {

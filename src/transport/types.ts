@@ -17,7 +17,16 @@ export interface RunOptions {
   tolerate?: boolean;
   /** Emit stdout/stderr lines as `output` events while the command runs. */
   echo?: boolean;
+  /**
+   * Aborting closes the command's channel and rejects with the signal's reason. Over SSH the
+   * remote process is not signalled (OpenSSH ignores signal requests for root): it ends when it
+   * next writes output, or on its own.
+   */
   signal?: AbortSignal;
+  /** Variables added to the environment of a local command; SSH sessions refuse it. */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Working directory of a local command; SSH sessions refuse it. */
+  cwd?: string;
 }
 
 export interface RunResult {
@@ -34,10 +43,17 @@ export interface RunResult {
 export interface StreamOptions {
   onStdout?: (chunk: Buffer) => void;
   onStderr?: (chunk: Buffer) => void;
-  /** Open a pseudo-terminal (interactive `exec -i`). */
+  /**
+   * A terminal of this size and type (interactive `exec -i`). When absent over SSH, a terminal
+   * without echo or newline translation is still opened, so that aborting (or losing the
+   * connection) hangs up the remote command; its stderr then arrives through `onStdout`.
+   * `false`: no terminal, stderr kept apart, but a remote command that neither reads nor writes
+   * may outlive an abort (OpenSSH ignores signal requests for root).
+   */
   pty?: { term: string; rows: number; cols: number } | false;
   /** Data written to the command's stdin (e.g. process.stdin for an interactive session). */
   stdin?: NodeJS.ReadableStream;
+  /** Aborting ends the command; `stream` then resolves with null. */
   signal?: AbortSignal;
 }
 

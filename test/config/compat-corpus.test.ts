@@ -1,4 +1,4 @@
-import { cpSync, existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -51,7 +51,11 @@ function caseEnv(dir: string): Record<string, string | undefined> {
 function load(row: Row, destination: string | undefined) {
   const cwd = mkdtempSync(join(tmpdir(), `mrsk-compat-${row.dir}-`));
   cpSync(join(CORPUS, row.dir), cwd, { recursive: true });
-  return loadConfig({ cwd, configFile: row.configPath, destination, version: "testver", env: caseEnv(cwd), toolVersion: "test" });
+  try {
+    return loadConfig({ cwd, configFile: row.configPath, destination, version: "testver", env: caseEnv(cwd), toolVersion: "test" });
+  } finally {
+    rmSync(cwd, { recursive: true, force: true });
+  }
 }
 
 describe.skipIf(!existsSync(CORPUS))("real deploy.yml files (shared corpus)", () => {

@@ -8,7 +8,7 @@ import { op } from "../../src/commands/shell.js";
 import { RemoteCommandError } from "../../src/errors.js";
 import { LocalTransport } from "../../src/transport/local.js";
 import type { HostSession, TransportEvent } from "../../src/transport/types.js";
-import { waitFor as waitUntil } from "./support/wait.js";
+import { waitFor as waitUntil } from "../support/wait.js";
 
 const waitFor = (condition: () => Promise<boolean>): Promise<void> => waitUntil(condition, 5_000, () => "timed out");
 

@@ -9,8 +9,8 @@ import { ConnectionError, RemoteCommandError } from "../../src/errors.js";
 import { fingerprint } from "../../src/transport/known-hosts.js";
 import { SshTransport } from "../../src/transport/ssh.js";
 import type { SshSettings, TransportEvent } from "../../src/transport/types.js";
-import { startAgent, startSshd, type TestSshd } from "./support/sshd.js";
-import { freePort, waitFor } from "./support/wait.js";
+import { startAgent, startSshd, type TestSshd } from "../support/sshd.js";
+import { freePort, waitFor } from "../support/wait.js";
 
 const SECRET = "hunter2-secret";
 const redact = (text: string): string => text.replaceAll(SECRET, "[REDACTED]");

@@ -1,0 +1,123 @@
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { execa } from "execa";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startSshd, type TestSshd } from "../support/sshd.js";
+
+// The built `mrsk` command against a real sshd on loopback: server exec and the lock commands,
+// with secrets from .env redacted everywhere.
+
+const BIN = join(import.meta.dirname, "../../bin/mrsk");
+const SECRET = "sup3r-secret-master-key";
+
+let sshd: TestSshd;
+let project: string;
+let home: string;
+
+async function mrsk(...args: string[]) {
+  return execa("node", [BIN, ...args], { cwd: project, env: { HOME: home, PATH: process.env.PATH!, VERSION: "v1" }, extendEnv: false, reject: false });
+}
+
+beforeAll(async () => {
+  if (!existsSync(join(import.meta.dirname, "../../dist/cli/main.js"))) throw new Error("dist/ is missing: run `npm run build` first");
+  sshd = await startSshd();
+  project = mkdtempSync(join(tmpdir(), "mrsk-cli-"));
+  home = mkdtempSync(join(tmpdir(), "mrsk-home-"));
+  mkdirSync(join(project, "config"));
+  writeFileSync(
+    join(project, "config/deploy.yml"),
+    [
+      "service: app",
+      "image: app",
+      "servers:",
+      "  - 127.0.0.1",
+      "registry:",
+      "  server: localhost:5555",
+      "env:",
+      "  secret:",
+      "    - RAILS_MASTER_KEY",
+      "ssh:",
+      `  port: ${sshd.port}`,
+      "  keys:",
+      `    - ${sshd.clientKey}`,
+      "",
+    ].join("\n"),
+  );
+  writeFileSync(join(project, ".env"), `RAILS_MASTER_KEY=${SECRET}\n`);
+});
+
+afterAll(async () => {
+  await sshd?.stop();
+  for (const dir of [project, home]) if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+});
+
+describe("mrsk through a real sshd", () => {
+  it("runs server exec on the host and shows its output, prefixed by host", async () => {
+    const result = await mrsk("server", "exec", "echo hello from $(hostname) && pwd");
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toMatch(/^\[127\.0\.0\.1\] hello from \S+$/m);
+    expect(result.stdout).toMatch(/^\[127\.0\.0\.1\] \/root$/m);
+    // accept-new recorded the host key in the known_hosts of HOME.
+    expect(readFileSync(join(home, ".ssh/known_hosts"), "utf8")).toContain(`[127.0.0.1]:${sshd.port} ssh-ed25519 `);
+    expect(readFileSync(join(sshd.dir, "home/.mrsk/app/audit.log"), "utf8")).toMatch(/\] Executed cmd 'echo hello from \$\(hostname\) && pwd' on 127\.0\.0\.1\n$/);
+  });
+
+  it("redacts secret values from commands and their output", async () => {
+    const result = await mrsk("server", "exec", "-v", `echo ${SECRET}`);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout + result.stderr).not.toContain(SECRET);
+    expect(result.stdout).toContain("[127.0.0.1] [REDACTED]");
+    expect(readFileSync(join(sshd.dir, "home/.mrsk/app/audit.log"), "utf8")).not.toContain(SECRET);
+  });
+
+  it("exits non-zero and names the host when the command fails", async () => {
+    const result = await mrsk("server", "exec", "echo oops >&2; exit 3");
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toMatch(/ERROR Command failed on 127\.0\.0\.1 with exit code 3: echo oops >&2; exit 3\n\s+oops/);
+  });
+
+  it("acquires, shows, refuses a second acquire of, and releases the deploy lock", async () => {
+    expect((await mrsk("lock", "status")).stdout).toContain("There is no deploy lock");
+
+    const acquired = await mrsk("lock", "acquire", "-m", "Database maintenance");
+    expect(acquired.exitCode).toBe(0);
+    expect(existsSync(join(sshd.dir, "home/.mrsk/lock-app/details"))).toBe(true);
+
+    const status = await mrsk("lock", "status");
+    expect(status.stdout).toMatch(/Locked by: .+ at \d{4}-\d\d-\d\dT/);
+    expect(status.stdout).toContain("Version: v1");
+    expect(status.stdout).toContain("Message: Database maintenance");
+    expect(status.stdout).toMatch(/Held for: \d+s/);
+
+    const second = await mrsk("lock", "acquire", "-m", "another");
+    expect(second.exitCode).toBe(1);
+    expect(second.stderr).toMatch(/Deploy lock found on 127\.0\.0\.1, held for \d+s:\n\s+Locked by: .*\n\s+Version: v1\n\s+Message: Database maintenance/);
+
+    const released = await mrsk("lock", "release");
+    expect(released.exitCode).toBe(0);
+    expect(existsSync(join(sshd.dir, "home/.mrsk/lock-app"))).toBe(false);
+    expect((await mrsk("lock", "status")).stdout).toContain("There is no deploy lock");
+  });
+
+  it("prints the lock commands with --dry-run and changes nothing", async () => {
+    const result = await mrsk("lock", "acquire", "-m", "dry", "--dry-run");
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toMatch(/\[127\.0\.0\.1\] \$ mkdir -p \.mrsk && mkdir \.mrsk\/lock-app && echo [A-Za-z0-9+/=]+ > \.mrsk\/lock-app\/details/);
+    expect(existsSync(join(sshd.dir, "home/.mrsk/lock-app"))).toBe(false);
+  });
+
+  it("writes NDJSON events with --json", async () => {
+    const result = await mrsk("server", "exec", "--json", "echo json");
+    const events = result.stdout.trim().split("\n").map((l) => JSON.parse(l) as { type: string; host?: string; text?: string });
+    expect(events).toContainEqual(expect.objectContaining({ type: "result", host: "127.0.0.1", text: "json" }));
+    expect(events.some((e) => e.type === "command")).toBe(true);
+  });
+
+  it("names an unreachable host and fails", async () => {
+    writeFileSync(join(project, "config/deploy.unreachable.yml"), "servers:\n  - 127.0.0.2\nssh:\n  port: 1\n");
+    const result = await mrsk("server", "exec", "-d", "unreachable", "true");
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toMatch(/Could not connect to 127\.0\.0\.2/);
+  });
+});

@@ -8,7 +8,7 @@ import { Output } from "../output/output.js";
 import { Redactor } from "../output/redact.js";
 import { createRenderer, type Sinks } from "../output/renderers.js";
 import type { Verbosity } from "../output/events.js";
-import type { SshSettings, Transport } from "../transport/types.js";
+import type { HostSession, SshSettings, Transport } from "../transport/types.js";
 import { TOOL_VERSION } from "../version.js";
 
 // What every command gets: parsed global options, the output stream, and lazily the
@@ -45,6 +45,7 @@ export class Context implements FlowContext {
   readonly output: Output;
   private loadedConfig: Config | undefined;
   private openTransport: Transport | undefined;
+  private localTransport: Transport | undefined;
   private readonly startedAt = Date.now();
   private readonly interrupt = new AbortController();
 
@@ -117,7 +118,17 @@ export class Context implements FlowContext {
     return this.openTransport;
   }
 
+  async local(): Promise<HostSession> {
+    if (this.dryRun) return (await this.transport()).session("localhost");
+    if (this.localTransport === undefined) {
+      const { LocalTransport } = await import("../transport/local.js");
+      this.localTransport = new LocalTransport({ redact: this.redactor.redact, listener: this.output.emit });
+    }
+    return this.localTransport.session("localhost");
+  }
+
   async close(): Promise<void> {
+    await this.localTransport?.close();
     await this.openTransport?.close();
     this.openTransport = undefined;
   }

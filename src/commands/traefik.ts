@@ -1,7 +1,7 @@
 import type { Config } from "../config/model.js";
 import type { Role } from "../config/role.js";
 import { docker, envArgs, labelArgs, loggingArgs, optionArgs } from "./docker.js";
-import type { Cmd, Word } from "./shell.js";
+import { any, silenceStderr, type Cmd, type Word } from "./shell.js";
 
 // The MRSK proxy: one `traefik` container per web host, watching Docker for app containers that
 // carry router labels and are healthy.
@@ -50,9 +50,9 @@ export function stopTraefik(): Cmd {
   return docker("container", "stop", TRAEFIK_CONTAINER);
 }
 
-/** Exactly `running` when the Traefik container runs; fails when there is none. */
-export function traefikState(): Cmd {
-  return docker("container", "inspect", "--format", "{{.State.Status}}", TRAEFIK_CONTAINER);
+/** Starts the Traefik container, running a new one when there is none (starting a running one does nothing). */
+export function startOrRunTraefik(config: Config): Cmd {
+  return any(silenceStderr(startTraefik()), runTraefik(config));
 }
 
 /** Router, service and retry labels that put a role's containers behind Traefik, as MRSK sets them. */

@@ -1,7 +1,7 @@
 import type { Config } from "../config/model.js";
 import type { Selection } from "../config/selection.js";
 import type { Output } from "../output/output.js";
-import type { Transport } from "../transport/types.js";
+import type { HostSession, Transport } from "../transport/types.js";
 
 /** What a flow needs from the command line layer; the CLI's Context provides it, tests may too. */
 export interface FlowContext {
@@ -15,4 +15,6 @@ export interface FlowContext {
   config(): Promise<Config>;
   selection(): Promise<Selection>;
   transport(): Promise<Transport>;
+  /** This machine, for local steps (registry login, build, hooks); only printed with --dry-run. */
+  local(): Promise<HostSession>;
 }

@@ -2,7 +2,6 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { Config } from "../config/model.js";
 import { MrskError, tail } from "../errors.js";
-import { LocalTransport } from "../transport/local.js";
 import type { FlowContext } from "./context.js";
 import { currentPerformer } from "./identity.js";
 
@@ -74,8 +73,7 @@ export async function runHook(ctx: FlowContext, config: Config, hook: HookName, 
 
   ctx.output.phase(`Running the ${hook} hook`);
   const secrets = config.era === "kamal" && WITH_SECRETS.has(hook) ? Object.fromEntries(config.secrets.entries()) : {};
-  const local = new LocalTransport({ redact: ctx.output.redactor.redact, listener: ctx.output.emit });
-  const session = await local.session("localhost");
+  const session = await ctx.local();
   const result = await session.run([path], {
     tolerate: true,
     echo: true,

@@ -6,7 +6,6 @@ import { combine } from "../commands/shell.js";
 import type { Config } from "../config/model.js";
 import { MrskError, RemoteCommandError } from "../errors.js";
 import { onHosts } from "../transport/fanout.js";
-import { LocalTransport } from "../transport/local.js";
 import type { HostSession } from "../transport/types.js";
 import { auditTags } from "./audit.js";
 import type { FlowContext } from "./context.js";
@@ -14,12 +13,6 @@ import { runHook } from "./hooks.js";
 
 // The image's way to the hosts: registry login, build and push on this machine, pull on each host
 // (through an SSH tunnel when the registry runs on this machine).
-
-/** This machine, for local steps (login, build); a dry run only prints them. */
-export async function localSession(ctx: FlowContext): Promise<HostSession> {
-  if (ctx.dryRun) return (await ctx.transport()).session("localhost");
-  return new LocalTransport({ redact: ctx.output.redactor.redact, listener: ctx.output.emit }).session("localhost");
-}
 
 export async function loginEverywhere(ctx: FlowContext, config: Config, hosts: readonly string[], options: { local: boolean }): Promise<void> {
   if (config.registry.local) return;
@@ -34,7 +27,7 @@ export async function loginEverywhere(ctx: FlowContext, config: Config, hosts: r
       });
     }
   };
-  await Promise.all([options.local ? localSession(ctx).then(login) : Promise.resolve(), onHosts(await ctx.transport(), hosts, login)]);
+  await Promise.all([options.local ? ctx.local().then(login) : Promise.resolve(), onHosts(await ctx.transport(), hosts, login)]);
 }
 
 export async function logoutEverywhere(ctx: FlowContext, config: Config, hosts: readonly string[]): Promise<void> {
@@ -43,7 +36,7 @@ export async function logoutEverywhere(ctx: FlowContext, config: Config, hosts: 
 }
 
 export async function buildAndPush(ctx: FlowContext, config: Config, version: string, hosts: readonly string[]): Promise<void> {
-  const local = await localSession(ctx);
+  const local = await ctx.local();
   const docker = await local.run(dockerAvailable(), { tolerate: true });
   if (docker.exitCode !== 0) throw new MrskError("Docker is not installed on this machine", { hint: "install Docker to build images, or deploy an image already pushed with --skip-push" });
   await runHook(ctx, config, "pre-build", { command: "build", subcommand: "push", hosts, version });

@@ -1,6 +1,7 @@
 // --dry-run: nothing runs; every command is recorded per host and reported as a `command` event,
 // which the output layer prints.
 import { toShell, type Cmd } from "../commands/shell.js";
+import { RemoteCommandError } from "../errors.js";
 import { emit, type Reporting } from "./command-report.js";
 import type { HostSession, Redact, RunResult, Transport, TransportListener } from "./types.js";
 
@@ -21,6 +22,7 @@ interface CannedAnswer {
   readonly host: string;
   readonly matches: AnswerPredicate;
   readonly stdout: string;
+  readonly exitCode: number;
 }
 
 export class DryRunTransport implements Transport {
@@ -36,7 +38,7 @@ export class DryRunTransport implements Transport {
   async session(host: string): Promise<HostSession> {
     return {
       host,
-      run: async (cmd) => this.run(host, cmd),
+      run: async (cmd, options) => this.run(host, cmd, options?.tolerate === true),
       stream: async (cmd) => {
         this.record("stream", host, cmd);
         return 0;
@@ -48,9 +50,12 @@ export class DryRunTransport implements Transport {
 
   async close(): Promise<void> {}
 
-  /** Makes `run` on `host` answer `stdout` for commands that `matches`; the latest answer wins. */
-  answer(host: string, matches: AnswerPredicate, stdout: string): void {
-    this.answers.unshift({ host, matches, stdout });
+  /**
+   * Makes `run` on `host` answer `stdout` (and `exitCode`) for commands that `matches`; the latest
+   * answer wins. A non-zero exit throws like a real host unless the caller tolerates it.
+   */
+  answer(host: string, matches: AnswerPredicate, stdout: string, exitCode = 0): void {
+    this.answers.unshift({ host, matches, stdout, exitCode });
   }
 
   /** Everything recorded, in order; only `host`'s records when given. */
@@ -58,11 +63,13 @@ export class DryRunTransport implements Transport {
     return host === undefined ? [...this.records] : this.records.filter((r) => r.host === host);
   }
 
-  private run(host: string, cmd: Cmd): RunResult {
+  private run(host: string, cmd: Cmd, tolerate: boolean): RunResult {
     const line = this.record("run", host, cmd);
     const shellLine = toShell(cmd);
     const answer = this.answers.find((a) => a.host === host && a.matches(shellLine));
-    return { host, line, stdout: answer?.stdout ?? "", stderr: "", exitCode: 0, durationMs: 0 };
+    const result = { host, line, stdout: answer?.stdout ?? "", stderr: "", exitCode: answer?.exitCode ?? 0, durationMs: 0 };
+    if (result.exitCode !== 0 && !tolerate) throw new RemoteCommandError({ ...result, command: line });
+    return result;
   }
 
   private record(kind: "run" | "stream", host: string, cmd: Cmd): string {

@@ -39,12 +39,16 @@ async function netnsNames(): Promise<string[]> {
   return stdout.split("\n").map((line) => line.split(" ")[0] ?? "").filter((name) => name !== "");
 }
 
-/** Every "PID STARTTIME" record under the state dir. */
+/** The rig's "PID STARTTIME" records: each host's holder, sshd, dockerd (and delay), the registry, the deployer. */
 async function recordedProcesses(stateDir: string): Promise<{ file: string; pid: number; start: string }[]> {
-  const files = (await readdir(stateDir, { recursive: true })).filter((file) => file.endsWith(".pid"));
+  const hostFiles = (await readdir(path.join(stateDir, "hosts"))).flatMap((host) =>
+    ["ns", "sshd", "dockerd", "delay"].map((daemon) => path.join("hosts", host, `${daemon}.pid`)),
+  );
   const records = [];
-  for (const file of files) {
-    const [pid, start] = (await readFile(path.join(stateDir, file), "utf8")).trim().split(" ");
+  for (const file of [...hostFiles, "registry/registry.pid", "deployer/dockerd.pid"]) {
+    const text = await readFile(path.join(stateDir, file), "utf8").catch(() => undefined);
+    if (text === undefined) continue;
+    const [pid, start] = text.trim().split(" ");
     records.push({ file, pid: Number(pid), start: start ?? "" });
   }
   return records;
@@ -177,7 +181,12 @@ describe("the test rig", () => {
 
   it("down leaves no namespace, recorded process or bridge behind", async () => {
     const records = await recordedProcesses(rig.stateDir);
-    expect(records.length).toBeGreaterThanOrEqual(8);
+    expect(records.map((record) => record.file).sort()).toEqual([
+      "deployer/dockerd.pid",
+      "hosts/h1/dockerd.pid", "hosts/h1/ns.pid", "hosts/h1/sshd.pid",
+      "hosts/h2/dockerd.pid", "hosts/h2/ns.pid", "hosts/h2/sshd.pid",
+      "registry/registry.pid",
+    ]);
     await rigDown();
     expect((await netnsNames()).filter((name) => name.startsWith("mrsk-rig-"))).toEqual([]);
     const survivors = [];

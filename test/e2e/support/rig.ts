@@ -91,9 +91,10 @@ export function shellQuote(arg: string): string {
   return /^[A-Za-z0-9_\/.,:=@%+-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`;
 }
 
-/** The OpenSSH client arguments that reach host `host` of `state` with the rig key, verifying its host key. */
+/** OpenSSH client arguments reaching `host` with the rig key, verifying its host key, ignoring ~/.ssh/config. */
 export function sshArgs(state: RigState, host: RigHost): string[] {
   return [
+    "-F", "/dev/null",
     "-i", state.sshKey,
     "-o", "IdentitiesOnly=yes",
     "-o", `UserKnownHostsFile=${state.knownHosts}`,

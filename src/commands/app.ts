@@ -67,7 +67,7 @@ export function containerHostname(host: string, suffix: string): string {
 export function healthcheckArgs(role: Role): Word[] {
   const hc = role.healthcheck;
   if (hc === undefined) return [];
-  const probe = hc.cmd ?? `curl -f http://localhost:${hc.port}${hc.path} || exit 1`;
+  const probe = hc.cmd ?? `curl -fsS http://localhost:${hc.port}${hc.path} || exit 1`;
   return ["--health-cmd", probe, "--health-interval", hc.interval];
 }
 

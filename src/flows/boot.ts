@@ -194,7 +194,7 @@ function healthHint(slot: BootSlot): string {
   const hc = slot.role.healthcheck;
   if (hc === undefined) return "the container exited; its log lines above say why";
   return hc.cmd === undefined
-    ? `the check runs \`curl -f http://localhost:${hc.port}${hc.path}\` inside the container: does the app listen on ${hc.port}, answer ${hc.path} with 2xx, and does the image have curl? (set healthcheck.cmd otherwise)`
+    ? `the check runs \`curl -fsS http://localhost:${hc.port}${hc.path}\` inside the container: does the app listen on ${hc.port}, answer ${hc.path} with 2xx, and does the image have curl? (set healthcheck.cmd otherwise)`
     : `the check runs \`${hc.cmd}\` inside the container`;
 }
 

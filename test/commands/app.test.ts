@@ -26,7 +26,7 @@ describe("app commands", () => {
         "docker run --detach --restart unless-stopped --name app-web-999 --hostname 1.1.1.1-abcdef123456",
         "--env MRSK_CONTAINER_NAME=app-web-999 --env MRSK_VERSION=999 --env MRSK_HOST=1.1.1.1 --env RAILS_ENV=production",
         "--env-file .mrsk/app/env/roles/web.env",
-        "--health-cmd 'curl -f http://localhost:3000/up || exit 1' --health-interval 1s",
+        "--health-cmd 'curl -fsS http://localhost:3000/up || exit 1' --health-interval 1s",
         "--log-opt max-size=10m",
         "--label service=app --label role=web --label destination=",
         "--label traefik.http.services.app-web.loadbalancer.server.scheme=http",

@@ -95,7 +95,7 @@ traefik:
   labels: { traefik.enable: "true" }
   env: { clear: { TZ: UTC } }
   options: { publish: ["443:443"] }
-healthcheck: { path: /up, port: 3000, max_attempts: 7, interval: 1s, cmd: "curl -f http://localhost/up", log_lines: 50, exposed_port: 3999 }
+healthcheck: { path: /up, port: 3000, max_attempts: 7, interval: 1s, cmd: "curl -fsS http://localhost/up", log_lines: 50, exposed_port: 3999 }
 ssh: { user: app, proxy: root@bastion, proxy_command: "ssh -W %h:%p bastion" }
 stop_wait_time: 30
 readiness_delay: 7

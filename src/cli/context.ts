@@ -155,7 +155,7 @@ export function sshSettings(config: Config, env: Readonly<Record<string, string 
     proxyCommand: config.ssh.proxyCommand,
     keepaliveIntervalMs: 30_000,
     connectTimeoutMs: 15_000,
-    knownHostsFiles: [join(home, ".ssh", "known_hosts")],
+    knownHostsFiles: env.MRSK_KNOWN_HOSTS ? env.MRSK_KNOWN_HOSTS.split(":") : [join(home, ".ssh", "known_hosts")],
     hostKeyPolicy: policy === "strict" || policy === "off" ? policy : "accept-new",
     maxConcurrentStarts: config.ssh.maxConcurrentStarts,
   };

@@ -61,6 +61,17 @@ export const silence = (c: Cmd): Cmd => [...c, op(">/dev/null"), op("2>&1")];
 export const group = (c: Cmd): Cmd => [op("("), ...c, op(")")];
 /** `$(cmd)` as a single word inside another command */
 export const substitute = (c: Cmd): Operator => op(`"$(${toShell(c)})"`);
+/**
+ * One double-quoted word joining text and command substitutions, e.g. `"http://$(docker inspect …):80/up"`.
+ * Text parts are escaped for double quotes.
+ */
+export const interpolate = (...parts: Array<string | Cmd>): Operator =>
+  op(`"${parts.map((p) => (typeof p === "string" ? p.replace(/["\\$`]/g, "\\$&") : `$(${toShell(p)})`)).join("")}"`);
+/** A path with `*` for the remote shell to expand; only safe characters are allowed around it. */
+export const glob = (pattern: string): Operator => {
+  if (!/^[A-Za-z0-9_\-+=.,/:@%^*]+$/.test(pattern)) throw new Error(`glob pattern with shell syntax: ${pattern}`);
+  return op(pattern);
+};
 /** `sh -c '<cmd>'`, for a command that must run under one shell invocation */
 export const shell = (c: Cmd): Cmd => ["sh", "-c", toShell(c)];
 

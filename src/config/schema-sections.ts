@@ -245,12 +245,21 @@ const proxySchema = optionalSection(
         repository: str("an image repository"),
         version: str("a version like v0.9.2"),
         options: dockerOptions,
+        // mrsk's Caddy driver: the proxy image as one reference, and where certificates come from.
+        image: str("an image reference like caddy:2"),
+        tls_issuer: str("acme or internal", checkTlsIssuer),
       },
       { what: "how the proxy container is run" },
     ),
   },
   { what: "the proxy settings" },
 );
+
+function checkTlsIssuer(value: string): Problem | undefined {
+  return value === "acme" || value === "internal"
+    ? undefined
+    : { message: `should be acme or internal, got ${JSON.stringify(value)}`, hint: "acme gets certificates from Let's Encrypt; internal uses Caddy's own CA" };
+}
 
 const roleProxy = oneOf({ boolean: bool(), map: proxySchema }, "true, false, or a mapping of proxy settings");
 

@@ -53,15 +53,17 @@ export async function bootFleet(ctx: FlowContext, config: Config, request: BootR
     if (batches.length > 1) ctx.output.phase(`Booting batch ${index + 1} of ${batches.length}: ${batch.join(", ")}`);
     const sessions = await Promise.all(batch.map((h) => transport.session(h)));
     const slots = await planSlots(ctx, config, sessions, request);
+    let served = false;
     try {
       if (index === 0 && request.beforeStart !== undefined) await request.beforeStart();
       await startNewContainers(ctx, config, slots, request);
-      await waitUntilHealthy(ctx, config, slots, request.signal);
+      await waitUntilHealthy(ctx, config, slots, request.driver, request.signal);
+      served = true;
       await request.driver.switchTraffic(ctx, config, slots, request.signal);
-      await stopOldContainers(ctx, config, slots);
+      await stopOldContainers(ctx, config, slots, request.driver);
       switched.push(...slots);
     } catch (error) {
-      await rollBack(ctx, [...slots, ...switched]);
+      await rollBack(ctx, config, [...slots, ...switched], new Set([...switched, ...(served ? slots : [])]), request.driver);
       throw error;
     }
     if (index < batches.length - 1 && config.boot.wait !== undefined) await sleep(config.boot.wait * 1000, request.signal);
@@ -128,11 +130,18 @@ async function startNewContainers(ctx: FlowContext, config: Config, slots: reado
   );
 }
 
-/** Health checked roles must report `healthy`; others must keep running for `readiness_delay`. */
-async function waitUntilHealthy(ctx: FlowContext, config: Config, slots: readonly BootSlot[], signal?: AbortSignal): Promise<void> {
+/**
+ * Proxied roles pass the proxy driver's probe (Caddy) or Docker's health check (Traefik); other
+ * roles must report `healthy`, or keep running for `readiness_delay` without a health check.
+ */
+async function waitUntilHealthy(ctx: FlowContext, config: Config, slots: readonly BootSlot[], driver: ProxyDriver, signal?: AbortSignal): Promise<void> {
   if (ctx.dryRun) return;
   ctx.output.phase(`Waiting for ${describeSlots(slots)} to be healthy`);
-  await Promise.all(slots.map((slot) => waitForSlot(ctx, config, slot, signal)));
+  await Promise.all(
+    slots.map((slot) =>
+      slot.role.proxied && driver.probe !== undefined ? driver.probe(ctx, config, slot, signal) : waitForSlot(ctx, config, slot, signal),
+    ),
+  );
 }
 
 async function waitForSlot(ctx: FlowContext, config: Config, slot: BootSlot, signal?: AbortSignal): Promise<void> {
@@ -198,25 +207,27 @@ function healthHint(slot: BootSlot): string {
     : `the check runs \`${hc.cmd}\` inside the container`;
 }
 
-async function stopOldContainers(ctx: FlowContext, config: Config, slots: readonly BootSlot[]): Promise<void> {
+async function stopOldContainers(ctx: FlowContext, config: Config, slots: readonly BootSlot[], driver: ProxyDriver): Promise<void> {
   const old = slots.filter((s) => s.oldName !== undefined);
   if (old.length === 0) return;
   ctx.output.phase(`Stopping the previous version on ${describeSlots(old)}`);
-  await Promise.all(
-    old.map((slot) => slot.session.run(stopContainer(slot.oldName!, slot.role.stopTimeout ?? config.stopWaitTime))),
-  );
+  await Promise.all(old.map((slot) => slot.session.run(stopContainer(slot.oldName!, driver.stopTimeout(config, slot.role)))));
 }
 
-/** Removes the new containers and makes sure the old ones run, on every slot, whatever fails. */
-async function rollBack(ctx: FlowContext, slots: readonly BootSlot[]): Promise<void> {
+/**
+ * Makes sure the old containers run, then removes the new ones, on every slot, whatever fails. A new
+ * container that may have served requests is stopped gracefully first, so they finish.
+ */
+async function rollBack(ctx: FlowContext, config: Config, slots: readonly BootSlot[], served: ReadonlySet<BootSlot>, driver: ProxyDriver): Promise<void> {
   if (slots.length === 0) return;
   ctx.output.phase(`Rolling back ${describeSlots(slots)} to the previous version`);
   await Promise.all(
     slots.map(async (slot) => {
-      const steps: Cmd[] = [removeContainer(slot.newName)];
+      const steps: Cmd[] = [];
+      if (slot.oldName !== undefined) steps.push(startContainer(slot.oldName));
+      if (served.has(slot)) steps.push(stopContainer(slot.newName, driver.stopTimeout(config, slot.role)));
+      steps.push(removeContainer(slot.newName));
       if (slot.replacedName !== undefined) steps.push(renameContainer(slot.replacedName, slot.newName));
-      const old = slot.oldName === slot.replacedName && slot.replacedName !== undefined ? slot.newName : slot.oldName;
-      if (old !== undefined) steps.push(startContainer(old));
       try {
         await slot.session.run(chain(...steps), { tolerate: true });
       } catch (error) {

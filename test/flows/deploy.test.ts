@@ -122,7 +122,7 @@ describe("deploy", () => {
     for (const host of HOSTS) {
       const lines = commands(ctx, host);
       expect(lines).not.toContain("docker stop app-web-998");
-      expect(lines).toContain("docker rm --force app-web-999 ; docker start app-web-998");
+      expect(lines).toContain("docker start app-web-998 ; docker rm --force app-web-999");
       expect(lines.some((l) => l.includes("docker tag"))).toBe(false);
     }
     expect(commands(ctx, "1.1.1.2")).toContain("docker logs --tail 50 app-web-999 2>&1 && docker inspect --format '{{json .State.Health}}' app-web-999");
@@ -136,7 +136,7 @@ describe("deploy", () => {
     const first = commands(ctx, "1.1.1.1");
     // Batch 1 switched (old stopped), then was rolled back when batch 2 failed.
     expect(first.indexOf("docker stop app-web-998")).toBeGreaterThan(0);
-    expect(first.indexOf("docker rm --force app-web-999 ; docker start app-web-998")).toBeGreaterThan(first.indexOf("docker stop app-web-998"));
+    expect(first.indexOf("docker start app-web-998 ; docker stop app-web-999 ; docker rm --force app-web-999")).toBeGreaterThan(first.indexOf("docker stop app-web-998"));
   });
 
   it("rolls back and releases the lock when interrupted while waiting for health", async () => {
@@ -145,7 +145,7 @@ describe("deploy", () => {
     setTimeout(() => ctx.abort(new Error("Interrupted by SIGINT")), 200);
     await expect(pending).rejects.toThrow("Interrupted by SIGINT");
     const lines = commands(ctx, "1.1.1.1");
-    expect(lines).toContain("docker rm --force app-web-999 ; docker start app-web-998");
+    expect(lines).toContain("docker start app-web-998 ; docker rm --force app-web-999");
     expect(lines.at(-1)).toBe("rm -rf .mrsk/lock-app");
   });
 

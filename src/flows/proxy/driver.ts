@@ -26,6 +26,13 @@ export interface ProxyDriver {
   appRunArgs(config: Config, role: Role): Word[];
   /** Starts the proxy on those of `hosts` where it is not running. */
   ensureRunning(ctx: FlowContext, config: Config, hosts: readonly string[]): Promise<void>;
+  /**
+   * Waits until a proxied role's new container can take traffic, probing it the way the proxy
+   * will reach it. Without it, Docker's health status decides (the Traefik way).
+   */
+  probe?(ctx: FlowContext, config: Config, slot: BootSlot, signal?: AbortSignal): Promise<void>;
   /** Called once every new container of a boot batch is healthy, before any old one stops. */
   switchTraffic(ctx: FlowContext, config: Config, slots: readonly BootSlot[], signal?: AbortSignal): Promise<void>;
+  /** Seconds an old container of `role` gets to finish its requests when stopped; undefined is Docker's 10 s. */
+  stopTimeout(config: Config, role: Role): number | undefined;
 }

@@ -50,6 +50,10 @@ export const traefikDriver: ProxyDriver = {
     });
   },
 
+  stopTimeout(config: Config, role: Role): number | undefined {
+    return role.stopTimeout ?? config.stopWaitTime;
+  },
+
   async switchTraffic(_ctx: FlowContext, config: Config, slots: readonly BootSlot[], signal?: AbortSignal): Promise<void> {
     if (slots.some((s) => s.role.proxied && s.oldName !== undefined)) await sleep(providerThrottleMs(config), signal);
   },

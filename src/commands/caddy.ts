@@ -1,0 +1,274 @@
+import { createHash } from "node:crypto";
+import type { Config } from "../config/model.js";
+import type { ProxyRunSettings, ProxySettings } from "../config/proxy.js";
+import type { Role } from "../config/role.js";
+import { docker, optionArgs } from "./docker.js";
+import { any, chain, cmd, combine, glob, interpolate, silence, silenceStderr, type Cmd } from "./shell.js";
+
+// The Caddy proxy: one `mrsk-proxy` container per host on the `mrsk` docker network, reading a
+// main Caddyfile that imports one site file per app role. A site's upstream is the role's network
+// alias, so a deploy switches traffic by moving the alias to the new container: the Caddy config
+// does not change, and Caddy is reloaded only when a site definition itself changes.
+
+export const PROXY_CONTAINER = "mrsk-proxy";
+export const PROXY_NETWORK = "mrsk";
+const DATA_VOLUME = "mrsk-proxy-data";
+const CONFIG_VOLUME = "mrsk-proxy-config";
+/** Where the proxy's files live on the host (relative to the SSH user's home) and in the container. */
+const HOST_DIR = ".mrsk/proxy";
+const CONTAINER_DIR = "/etc/caddy";
+/** First line of every file mrsk writes for Caddy: what it is, and a digest of the rest. */
+const HEADER = "# mrsk";
+
+export function proxyDirectory(): string {
+  return HOST_DIR;
+}
+
+/** The DNS name the role's serving container carries on the `mrsk` network. */
+export function rotationAlias(role: Role): string {
+  return `${role.containerPrefix}.live`;
+}
+
+export function siteFileName(role: Role): string {
+  return `${role.containerPrefix}.caddy`;
+}
+
+export function siteFilePath(role: Role): string {
+  return `${HOST_DIR}/sites/${siteFileName(role)}`;
+}
+
+export function certificateDirectory(role: Role): string {
+  return `${HOST_DIR}/certs/${role.containerPrefix}`;
+}
+
+// --- file contents ---
+
+/** Header line recording who owns a file and the digest of its body, so unchanged files are not rewritten. */
+function withHeader(fields: Record<string, string>, body: string): string {
+  const digest = createHash("sha256").update(body).digest("hex").slice(0, 16);
+  const described = Object.entries({ ...fields, digest })
+    .map(([k, v]) => `${k}=${v}`)
+    .join(" ");
+  return `${HEADER} ${described}\n${body}`;
+}
+
+export function mainCaddyfile(run: ProxyRunSettings): string {
+  const globals = ["\tadmin localhost:2019", ...(run.tlsIssuer === "internal" ? ["\tlocal_certs"] : [])];
+  return withHeader({ file: "main" }, `{\n${globals.join("\n")}\n}\n\nimport ${CONTAINER_DIR}/sites/*.caddy\n`);
+}
+
+export interface SiteOptions {
+  /** Serve a 503 page with this message instead of the app (maintenance mode). */
+  maintenance?: string | undefined;
+}
+
+export function siteFile(config: Config, role: Role, settings: ProxySettings, options: SiteOptions = {}): string {
+  const addresses = siteAddresses(settings);
+  const lines: string[] = [`${addresses.join(", ")} {`];
+  if (settings.ssl.kind === "custom") {
+    const dir = `${CONTAINER_DIR}/certs/${role.containerPrefix}`;
+    lines.push(`\ttls ${dir}/cert.pem ${dir}/key.pem`);
+  }
+  if (settings.maxRequestBody !== undefined) lines.push("\trequest_body {", `\t\tmax_size ${settings.maxRequestBody}`, "\t}");
+  const handler = options.maintenance === undefined ? reverseProxy(role, settings) : maintenancePage(settings, options.maintenance);
+  if (settings.pathPrefixes.length === 0) lines.push(...handler.map((l) => `\t${l}`));
+  else {
+    for (const prefix of settings.pathPrefixes) {
+      lines.push(`\t${settings.stripPathPrefix ? "handle_path" : "handle"} ${prefix.replace(/\/$/, "")}* {`, ...handler.map((l) => `\t\t${l}`), "\t}");
+    }
+  }
+  lines.push("}");
+  return withHeader(
+    {
+      service: config.service,
+      role: role.name,
+      destination: config.destination ?? "",
+      hosts: settings.hosts.length === 0 ? "*" : settings.hosts.join(","),
+      ...(options.maintenance === undefined ? {} : { maintenance: "on" }),
+    },
+    lines.join("\n") + "\n",
+  );
+}
+
+/** `:80` for a catch-all; `http://host` without TLS; `host` with TLS (Caddy redirects HTTP) plus `http://host` when redirects are off. */
+function siteAddresses(settings: ProxySettings): string[] {
+  if (settings.hosts.length === 0) return [":80"];
+  if (settings.ssl.kind === "none") return settings.hosts.map((h) => `http://${h}`);
+  return settings.sslRedirect ? settings.hosts : [...settings.hosts, ...settings.hosts.map((h) => `http://${h}`)];
+}
+
+function reverseProxy(role: Role, settings: ProxySettings): string[] {
+  return [
+    `reverse_proxy ${rotationAlias(role)}:${settings.appPort} {`,
+    // Each request resolves the alias anew (no upstream keep-alive) and retries a refused
+    // connection briefly, so moving the alias between containers loses no request.
+    "\tlb_try_duration 5s",
+    "\tlb_try_interval 50ms",
+    "\ttransport http {",
+    "\t\tkeepalive off",
+    `\t\tresponse_header_timeout ${settings.responseTimeoutSeconds}s`,
+    "\t}",
+    ...(settings.forwardHeaders ? ["\ttrusted_proxies 0.0.0.0/0 ::/0"] : []),
+    "}",
+  ];
+}
+
+function maintenancePage(settings: ProxySettings, message: string): string[] {
+  const text = message === "" ? "This site is down for maintenance. Please try again soon." : message;
+  return [
+    // Load balancers in front keep the host while it is in maintenance.
+    `handle ${settings.healthcheck.path} {`,
+    "\trespond 200",
+    "}",
+    "handle {",
+    `\trespond ${JSON.stringify(text)} 503`,
+    "}",
+  ];
+}
+
+/** The header fields of a file mrsk wrote (from the `# mrsk …` first line), or undefined. */
+export function parseHeader(line: string): Record<string, string> | undefined {
+  if (!line.startsWith(`${HEADER} `)) return undefined;
+  return Object.fromEntries(
+    line
+      .slice(HEADER.length + 1)
+      .split(" ")
+      .map((kv) => kv.split("=") as [string, string])
+      .filter(([k]) => k !== ""),
+  );
+}
+
+// --- commands ---
+
+/**
+ * Creates the network and the proxy's directories, then prints whether the proxy runs (`true`,
+ * `false`, or nothing when there is none) and the header line of every file mrsk put there.
+ */
+export function prepareProxyHost(): Cmd {
+  return chain(
+    any(silence(docker("network", "inspect", PROXY_NETWORK)), silence(docker("network", "create", PROXY_NETWORK))),
+    cmd("mkdir", "-p", `${HOST_DIR}/sites`, `${HOST_DIR}/certs`),
+    silenceStderr(docker("container", "inspect", "--format", "{{.State.Running}}", PROXY_CONTAINER)),
+    silenceStderr(cmd("head", "-qn1", `${HOST_DIR}/Caddyfile`, glob(`${HOST_DIR}/sites/*.caddy`))),
+    // The files may not exist yet; what was read is the answer.
+    cmd("true"),
+  );
+}
+
+export interface ProxyHostState {
+  running: boolean | undefined;
+  /** Header fields of the main Caddyfile, if mrsk wrote one. */
+  main: Record<string, string> | undefined;
+  /** Header fields of each site file, keyed by file name. */
+  sites: Map<string, Record<string, string>>;
+}
+
+export function parseProxyHostState(stdout: string): ProxyHostState {
+  const state: ProxyHostState = { running: undefined, main: undefined, sites: new Map() };
+  for (const line of stdout.split("\n").map((l) => l.trim())) {
+    if (line === "true" || line === "false") state.running = line === "true";
+    const header = parseHeader(line);
+    if (header === undefined) continue;
+    if (header.file === "main") state.main = header;
+    else if (header.service !== undefined && header.role !== undefined) {
+      const prefix = [header.service, header.role, header.destination].filter((p) => p !== undefined && p !== "").join("-");
+      state.sites.set(`${prefix}.caddy`, header);
+    }
+  }
+  return state;
+}
+
+export function runProxy(run: ProxyRunSettings): Cmd {
+  const publish = run.publish
+    ? bindings(run.bindIps).flatMap((ip) => ["--publish", `${ip}${run.httpPort}:80`, "--publish", `${ip}${run.httpsPort}:443`])
+    : [];
+  return docker(
+    "run",
+    "--name",
+    PROXY_CONTAINER,
+    "--network",
+    PROXY_NETWORK,
+    "--detach",
+    "--restart",
+    "unless-stopped",
+    ...publish,
+    "--volume",
+    `\${PWD}/${HOST_DIR}:${CONTAINER_DIR}`,
+    "--volume",
+    `${DATA_VOLUME}:/data`,
+    "--volume",
+    `${CONFIG_VOLUME}:/config`,
+    "--env",
+    "XDG_DATA_HOME=/data",
+    "--env",
+    "XDG_CONFIG_HOME=/config",
+    "--label",
+    "mrsk-proxy=true",
+    "--log-opt",
+    `max-size=${run.logMaxSize}`,
+    ...optionArgs(run.options),
+    run.image,
+    "caddy",
+    "run",
+    "--config",
+    `${CONTAINER_DIR}/Caddyfile`,
+    "--adapter",
+    "caddyfile",
+  );
+}
+
+function bindings(ips: readonly string[]): string[] {
+  return ips.length === 0 ? [""] : ips.map((ip) => (ip.includes(":") ? `[${ip}]:` : `${ip}:`));
+}
+
+/** Starts the proxy container, running a new one when there is none. */
+export function startOrRunProxy(run: ProxyRunSettings): Cmd {
+  return any(silenceStderr(docker("container", "start", PROXY_CONTAINER)), runProxy(run));
+}
+
+/** Applies changed files without a restart (a reload closes idle keep-alive client connections). */
+export function reloadProxy(): Cmd {
+  return docker("exec", PROXY_CONTAINER, "caddy", "reload", "--config", `${CONTAINER_DIR}/Caddyfile`, "--adapter", "caddyfile");
+}
+
+export function stopProxy(): Cmd {
+  return docker("container", "stop", PROXY_CONTAINER);
+}
+
+export function startProxy(): Cmd {
+  return docker("container", "start", PROXY_CONTAINER);
+}
+
+export function removeProxy(): Cmd {
+  return combine(docker("container", "rm", "--force", PROXY_CONTAINER), silence(docker("volume", "rm", DATA_VOLUME, CONFIG_VOLUME)));
+}
+
+/**
+ * One health probe of a new container from the host, over the `mrsk` network: prints
+ * `<status code> <seconds> <redirect url>`; curl exits 7 when refused, 28 on timeout.
+ */
+export function probeContainer(name: string, port: number, path: string, timeoutSeconds: number): Cmd {
+  const address = docker("inspect", "--format", `{{(index .NetworkSettings.Networks "${PROXY_NETWORK}").IPAddress}}`, name);
+  return cmd(
+    "curl",
+    "--silent",
+    "--show-error",
+    "--output",
+    "/dev/null",
+    "--max-time",
+    String(timeoutSeconds),
+    "--write-out",
+    "%{http_code} %{time_total} %{redirect_url}",
+    interpolate("http://", address, `:${port}${path}`),
+  );
+}
+
+/** The container's state (`running`, `exited`, …), to tell a crashed container from a slow one. */
+export function diagnoseProbe(name: string): Cmd {
+  return docker("container", "inspect", "--format", "{{.State.Status}}", name);
+}
+
+/** Puts a healthy container into rotation: it rejoins the network carrying the role's alias. */
+export function addToRotation(role: Role, name: string): Cmd {
+  return combine(docker("network", "disconnect", PROXY_NETWORK, name), docker("network", "connect", "--alias", rotationAlias(role), PROXY_NETWORK, name));
+}

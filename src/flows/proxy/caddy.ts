@@ -1,0 +1,224 @@
+import {
+  PROXY_NETWORK,
+  addToRotation,
+  certificateDirectory,
+  diagnoseProbe,
+  mainCaddyfile,
+  parseHeader,
+  parseProxyHostState,
+  prepareProxyHost,
+  probeContainer,
+  reloadProxy,
+  siteFile,
+  siteFileName,
+  siteFilePath,
+  startOrRunProxy,
+  type ProxyHostState,
+} from "../../commands/caddy.js";
+import { diagnoseContainer, ensureDirectory } from "../../commands/app.js";
+import type { Word } from "../../commands/shell.js";
+import type { Config } from "../../config/model.js";
+import { proxyRunSettings, proxySettings, type ProxySettings } from "../../config/proxy.js";
+import type { Role } from "../../config/role.js";
+import { MrskError } from "../../errors.js";
+import { onHosts } from "../../transport/fanout.js";
+import type { HostSession } from "../../transport/types.js";
+import { BootError } from "../boot.js";
+import type { FlowContext } from "../context.js";
+import { sleep } from "../with-lock.js";
+import type { BootSlot, ProxyDriver } from "./driver.js";
+
+// The Caddy driver: health-gated switching by moving a network alias, so in-flight and keep-alive
+// requests survive a deploy; Caddy is reloaded only when a site definition changes.
+
+export const caddyDriver: ProxyDriver = {
+  name: "caddy",
+
+  appRunArgs(): Word[] {
+    return ["--network", PROXY_NETWORK];
+  },
+
+  async ensureRunning(ctx: FlowContext, config: Config, hosts: readonly string[]): Promise<void> {
+    if (hosts.length === 0) return;
+    ctx.output.phase(`Ensuring the proxy runs on ${hosts.join(", ")}`);
+    const transport = await ctx.transport();
+    // Read every host first: a conflict anywhere stops the deploy before any host changes.
+    const states = await onHosts(transport, hosts, async (session) => parseProxyHostState((await session.run(prepareProxyHost())).stdout));
+    const plans = hosts.map((host, i) => planHost(config, host, states[i]!));
+    const conflicts = plans.flatMap((p) => p.conflicts);
+    if (conflicts.length > 0) {
+      throw new MrskError(`Another app on these hosts already serves the same host names:\n${conflicts.map((c) => `    ${c}`).join("\n")}`, {
+        hint: "give this app other proxy.host names, or remove the other app's routes first",
+      });
+    }
+    await onHosts(transport, hosts, async (session) => applyPlan(ctx, config, session, plans[hosts.indexOf(session.host)]!));
+  },
+
+  async probe(ctx: FlowContext, config: Config, slot: BootSlot, signal?: AbortSignal): Promise<void> {
+    await probeUntilHealthy(ctx, config, slot, signal);
+  },
+
+  async switchTraffic(ctx: FlowContext, _config: Config, slots: readonly BootSlot[]): Promise<void> {
+    const proxied = slots.filter((s) => s.role.proxied);
+    if (proxied.length === 0) return;
+    ctx.output.phase(`Switching traffic to ${[...new Set(proxied.map((s) => s.newName))].join(", ")}`);
+    await Promise.all(proxied.map((slot) => slot.session.run(addToRotation(slot.role, slot.newName))));
+  },
+
+  stopTimeout(config: Config, role: Role): number {
+    return role.stopTimeout ?? config.stopWaitTime ?? config.drainTimeout;
+  },
+};
+
+interface HostPlan {
+  host: string;
+  running: boolean | undefined;
+  mainContent: string | undefined;
+  sites: Array<{ role: Role; settings: ProxySettings; content: string | undefined }>;
+  conflicts: string[];
+}
+
+/** What must change on a host: the main Caddyfile and this app's site files whose digests differ. */
+function planHost(config: Config, host: string, state: ProxyHostState): HostPlan {
+  const main = mainCaddyfile(proxyRunSettings(config));
+  const roles = config.proxiedRoles.filter((r) => r.hosts.includes(host));
+  const sites = roles.map((role) => {
+    const settings = proxySettings(config, role);
+    const content = siteFile(config, role, settings);
+    const current = state.sites.get(siteFileName(role));
+    return { role, settings, content: current?.digest === digestOf(content) ? undefined : content };
+  });
+  const conflicts: string[] = [];
+  for (const { role, settings } of sites) {
+    const claimed = settings.hosts.length === 0 ? ["*"] : settings.hosts;
+    for (const [file, other] of state.sites) {
+      if (file === siteFileName(role)) continue;
+      const theirs = (other.hosts ?? "").split(",");
+      const clash = claimed.filter((h) => theirs.includes(h));
+      if (clash.length > 0) {
+        conflicts.push(`${host}: ${clash.map((h) => (h === "*" ? "every host name (no proxy.host)" : h)).join(", ")} already routed to ${other.service} (${other.role}${other.destination ? `, ${other.destination}` : ""})`);
+      }
+    }
+  }
+  return { host, running: state.running, mainContent: state.main?.digest === digestOf(main) ? undefined : main, sites, conflicts };
+}
+
+function digestOf(content: string): string | undefined {
+  return parseHeader(content.slice(0, content.indexOf("\n")))?.digest;
+}
+
+async function applyPlan(ctx: FlowContext, config: Config, session: HostSession, plan: HostPlan): Promise<void> {
+  let changed = false;
+  if (plan.mainContent !== undefined) {
+    await session.upload(".mrsk/proxy/Caddyfile", plan.mainContent, 0o644);
+    changed = true;
+  }
+  for (const site of plan.sites) {
+    if (site.settings.ssl.kind === "custom") await uploadCertificate(config, session, site.role, site.settings);
+    if (site.content === undefined) continue;
+    await session.upload(siteFilePath(site.role), site.content, 0o644);
+    changed = true;
+  }
+  const run = proxyRunSettings(config);
+  if (plan.running !== true) {
+    const started = await session.run(startOrRunProxy(run), { tolerate: true });
+    if (started.exitCode === 0) return;
+    const taken = /port is already allocated|address already in use/.test(started.stderr);
+    throw new MrskError(`The proxy could not start on ${session.host}: ${started.stderr.trim().split("\n").pop()}`, {
+      hint: taken
+        ? `another container publishes port ${run.httpPort} or ${run.httpsPort} there (MRSK's traefik? \`mrsk traefik remove\` removes it), or set proxy.run.http_port/https_port`
+        : "see `mrsk proxy logs`",
+    });
+  }
+  if (changed) {
+    ctx.output.info("Reloading the proxy: a site definition changed", session.host);
+    await session.run(reloadProxy());
+  }
+}
+
+async function uploadCertificate(config: Config, session: HostSession, role: Role, settings: ProxySettings): Promise<void> {
+  if (settings.ssl.kind !== "custom") return;
+  const dir = certificateDirectory(role);
+  await session.run(ensureDirectory(dir));
+  await session.upload(`${dir}/cert.pem`, config.secrets.get(settings.ssl.certificateSecret) ?? "", 0o600);
+  await session.upload(`${dir}/key.pem`, config.secrets.get(settings.ssl.privateKeySecret) ?? "", 0o600);
+}
+
+interface ProbeAttempt {
+  atMs: number;
+  outcome: string;
+}
+
+/** Probes the new container over the proxy's network until it answers 2xx, or fails with the probe history. */
+async function probeUntilHealthy(ctx: FlowContext, config: Config, slot: BootSlot, signal?: AbortSignal): Promise<void> {
+  const settings = proxySettings(config, slot.role);
+  const hc = settings.healthcheck;
+  const started = Date.now();
+  const deadline = started + config.deployTimeout * 1000;
+  const attempts: ProbeAttempt[] = [];
+  for (;;) {
+    const result = await slot.session.run(probeContainer(slot.newName, settings.appPort, hc.path, hc.timeoutSeconds), { tolerate: true });
+    const outcome = describeProbe(result.exitCode, result.stdout, result.stderr);
+    attempts.push({ atMs: Date.now() - started, outcome });
+    if (result.exitCode === 0 && /^2\d\d /.test(result.stdout)) return;
+    if (result.exitCode !== 0 && result.exitCode !== 7 && result.exitCode !== 28 && result.exitCode !== 52 && result.exitCode !== 56) {
+      // Not a refused/slow/empty answer: the container is gone or curl is missing.
+      const state = await slot.session.run(diagnoseProbe(slot.newName), { tolerate: true });
+      if (state.stdout.trim() !== "running") throw await probeError(config, slot, settings, attempts, `the container is ${state.stdout.trim() || "gone"}`);
+      if (result.exitCode === 127) throw new MrskError(`curl is not installed on ${slot.host}; mrsk probes new containers with it`, { hint: `install curl on ${slot.host}` });
+    }
+    if (Date.now() >= deadline) throw await probeError(config, slot, settings, attempts, `no 2xx answer within deploy_timeout (${config.deployTimeout}s)`);
+    await sleep(hc.intervalMs, signal);
+  }
+}
+
+/** One attempt in words: `200 in 0.004s`, `301 → https://…`, `refused`, `timed out`. */
+export function describeProbe(exitCode: number | null, stdout: string, stderr: string): string {
+  if (exitCode === 7) return "connection refused";
+  if (exitCode === 28) return "timed out";
+  if (exitCode === 52) return "empty reply";
+  if (exitCode !== 0) return `failed (${stderr.trim().split("\n").pop() ?? `curl exit ${exitCode}`})`;
+  const [code = "?", seconds = "?", redirect = ""] = stdout.trim().split(" ");
+  return `${code} in ${seconds}s${redirect === "" ? "" : ` → ${redirect}`}`;
+}
+
+/** The likely cause of a failed probe, from what the attempts saw. */
+export function likelyCause(attempts: readonly ProbeAttempt[], settings: ProxySettings): string {
+  const last = attempts.at(-1)?.outcome ?? "";
+  const path = settings.healthcheck.path;
+  const redirect = attempts.map((a) => a.outcome).find((o) => /^30[1278] /.test(o));
+  if (redirect !== undefined) return `${path} answered ${redirect.split(" ")[0]}: an HTTPS redirect? exclude ${path} from it (e.g. Rails' config.ssl_options) or set proxy.forward_headers: true`;
+  if (/^404 /.test(last)) return `${path} answered 404: does the app serve ${path}? set proxy.healthcheck.path to a page it serves`;
+  if (/^5\d\d /.test(last)) return `${path} answered ${last.split(" ")[0]}: the app fails at ${path}; its log lines above say why`;
+  if (attempts.every((a) => a.outcome === "connection refused")) return `nothing listens on port ${settings.appPort} in the container: set proxy.app_port to the port the app listens on`;
+  if (last === "timed out") return `${path} did not answer within ${settings.healthcheck.timeoutSeconds}s: raise proxy.healthcheck.timeout, or make ${path} cheap`;
+  if (/^4\d\d /.test(last)) return `${path} answered ${last.split(" ")[0]}: the app refuses the probe; does ${path} need a Host header or authentication?`;
+  return "the container did not become healthy";
+}
+
+async function probeError(config: Config, slot: BootSlot, settings: ProxySettings, attempts: readonly ProbeAttempt[], why: string): Promise<BootError> {
+  const logs = await slot.session.run(diagnoseContainer(slot.newName, 20), { tolerate: true });
+  const history = summarize(attempts);
+  return new BootError(
+    `${slot.newName} on ${slot.host} did not become healthy (${why}); traffic was not switched and every host stays on the previous version\n` +
+      `  Probes of http://<container>:${settings.appPort}${settings.healthcheck.path}:\n${history.map((h) => `    ${h}`).join("\n")}` +
+      (logs.stdout.trim() === "" ? "" : `\n  Last log lines:\n${logs.stdout.trimEnd().split("\n").slice(0, -1).map((l) => `    ${l}`).join("\n")}`),
+    { hint: likelyCause(attempts, settings) },
+  );
+}
+
+/** Consecutive identical outcomes folded: `connection refused ×12 (0.0s–2.9s)`. */
+function summarize(attempts: readonly ProbeAttempt[]): string[] {
+  const out: string[] = [];
+  let i = 0;
+  while (i < attempts.length) {
+    let j = i;
+    const key = attempts[i]!.outcome.replace(/ in [\d.]+s/, "");
+    while (j + 1 < attempts.length && attempts[j + 1]!.outcome.replace(/ in [\d.]+s/, "") === key) j++;
+    const from = (attempts[i]!.atMs / 1000).toFixed(1);
+    const to = (attempts[j]!.atMs / 1000).toFixed(1);
+    out.push(j === i ? `${from}s: ${attempts[i]!.outcome}` : `${from}s–${to}s: ${key} ×${j - i + 1}`);
+    i = j + 1;
+  }
+  return out.slice(-12);
+}

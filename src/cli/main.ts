@@ -3,6 +3,7 @@ import { TOOL_VERSION } from "../version.js";
 import { registerDeployCommands } from "./deploy.js";
 import { registerLockCommands } from "./lock.js";
 import { registerMainCommands } from "./main-commands.js";
+import { registerProxyCommands } from "./proxy.js";
 import { registerServerCommands } from "./server.js";
 
 // The `mrsk` command line. Global options are those of MRSK (`-h` selects hosts, `--version` the
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerDeployCommands(program);
   registerServerCommands(program);
   registerLockCommands(program);
+  registerProxyCommands(program);
 
   // Every subcommand keeps `-h` for --hosts, as the program does.
   const freeHelpFlag = (command: Command): void => {

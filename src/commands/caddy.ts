@@ -3,7 +3,7 @@ import type { Config } from "../config/model.js";
 import type { ProxyRunSettings, ProxySettings } from "../config/proxy.js";
 import type { Role } from "../config/role.js";
 import { docker, optionArgs } from "./docker.js";
-import { any, chain, cmd, combine, glob, interpolate, silence, silenceStderr, type Cmd } from "./shell.js";
+import { any, chain, cmd, combine, glob, interpolate, mergeStderr, pipe, silence, silenceStderr, type Cmd } from "./shell.js";
 
 // The Caddy proxy: one `mrsk-proxy` container per host on the `mrsk` docker network, reading a
 // main Caddyfile that imports one site file per app role. A site's upstream is the role's network
@@ -240,7 +240,7 @@ export function startProxy(): Cmd {
 }
 
 export function removeProxy(): Cmd {
-  return combine(docker("container", "rm", "--force", PROXY_CONTAINER), silence(docker("volume", "rm", DATA_VOLUME, CONFIG_VOLUME)));
+  return chain(docker("container", "rm", "--force", PROXY_CONTAINER), silence(docker("volume", "rm", DATA_VOLUME, CONFIG_VOLUME)));
 }
 
 /**
@@ -271,4 +271,27 @@ export function diagnoseProbe(name: string): Cmd {
 /** Puts a healthy container into rotation: it rejoins the network carrying the role's alias. */
 export function addToRotation(role: Role, name: string): Cmd {
   return combine(docker("network", "disconnect", PROXY_NETWORK, name), docker("network", "connect", "--alias", rotationAlias(role), PROXY_NETWORK, name));
+}
+
+export function proxyDetails(): Cmd {
+  return docker("ps", "--all", "--filter", `name=^${PROXY_CONTAINER}$`, "--format", "{{.Names}}\t{{.Status}}\t{{.Image}}\t{{.Ports}}");
+}
+
+export function proxyLogs(options: { lines?: number; since?: string; grep?: string }): Cmd {
+  const logs = mergeStderr(docker("logs", ...(options.since === undefined ? [] : ["--since", options.since]), "--tail", String(options.lines ?? 100), PROXY_CONTAINER));
+  return options.grep === undefined ? logs : pipe(logs, cmd("grep", "--", options.grep));
+}
+
+export function followProxyLogs(grep: string | undefined): Cmd {
+  const logs = mergeStderr(docker("logs", "--tail", "10", "--follow", PROXY_CONTAINER));
+  return grep === undefined ? logs : pipe(logs, cmd("grep", "--line-buffered", "--", grep));
+}
+
+export function restartProxy(): Cmd {
+  return docker("container", "restart", PROXY_CONTAINER);
+}
+
+/** Removes the container, its volumes (certificates) and its files. */
+export function removeProxyEverything(): Cmd {
+  return chain(removeProxy(), cmd("rm", "-rf", HOST_DIR));
 }

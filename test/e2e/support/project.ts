@@ -66,6 +66,42 @@ export function sampleConfig(state: RigState, service: string, options: { hosts?
   ].join("\n");
 }
 
+/** Config for the sample app behind the Caddy driver (`proxy:`), with the rig's offline Caddy image. */
+export function proxyConfig(state: RigState, service: string, options: { host?: string; ssl?: boolean; extra?: string } = {}): string {
+  return [
+    `service: ${service}`,
+    "image: mrsk-e2e/sample",
+    "servers:",
+    ...state.hosts.map((h) => `  - ${h.address}`),
+    "registry:",
+    `  server: ${state.registry.server}`,
+    `  username: ${state.registry.username}`,
+    "  password:",
+    "    - MRSK_REGISTRY_PASSWORD",
+    "env:",
+    "  secret:",
+    "    - APP_SECRET",
+    "builder:",
+    "  multiarch: false",
+    "  args:",
+    '    VERSION: <%= ENV["VERSION"] %>',
+    '    BROKEN: <%= ENV["BROKEN"] %>',
+    "ssh:",
+    "  keys:",
+    `    - ${state.sshKey}`,
+    "proxy:",
+    "  app_port: 3000",
+    ...(options.host === undefined ? [] : [`  host: ${options.host}`]),
+    ...(options.ssl === true ? ["  ssl: true"] : []),
+    "  run:",
+    `    image: ${state.images.caddy}`,
+    // Caddy's own CA stands in for Let's Encrypt, which the rig cannot reach.
+    "    tls_issuer: internal",
+    "deploy_timeout: 10",
+    options.extra ?? "",
+  ].join("\n");
+}
+
 export function createProject(state: RigState, service: string, options: { registryPassword?: string } = {}): Project {
   const dir = mkdtempSync(path.join(tmpdir(), `mrsk-e2e-${service}-`));
   const home = mkdtempSync(path.join(tmpdir(), `mrsk-e2e-home-`));

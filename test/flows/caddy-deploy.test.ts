@@ -1,0 +1,113 @@
+import { describe, expect, it } from "vitest";
+import { mainCaddyfile, siteFile } from "../../src/commands/caddy.js";
+import { proxyRunSettings, proxySettings } from "../../src/config/proxy.js";
+import { deploy } from "../../src/flows/deploy.js";
+import { describeProbe, likelyCause } from "../../src/flows/proxy/caddy.js";
+import type { DryRunTransport } from "../../src/transport/dry-run.js";
+import { configFrom } from "../support/config.js";
+import { TestFlowContext } from "../support/flow-context.js";
+
+// The Caddy driver's per-host sequence in a deploy, recorded by the dry-run transport.
+
+const config = configFrom(`
+service: app
+image: dhh/app
+servers: [1.1.1.1]
+registry: { server: localhost:5000 }
+builder: { arch: amd64 }
+proxy:
+  host: app.example.com
+  app_port: 3000
+`);
+
+function context(options: { proxy?: string; sites?: string[]; probe?: string; running?: string } = {}) {
+  const ctx = new TestFlowContext(config, { dryRun: false });
+  ctx.env.USER = "deployer";
+  const t = ctx.transportImpl as DryRunTransport;
+  t.answer("1.1.1.1", (l) => l.startsWith("docker network inspect mrsk"), [options.proxy ?? "", ...(options.sites ?? [])].join("\n"));
+  t.answer("1.1.1.1", (l) => l.includes("docker ps --all --filter label=service=app"), options.running ?? "app-web-1\trunning\tweb\tdhh/app:1\tx");
+  t.answer("1.1.1.1", (l) => l.startsWith("curl "), options.probe ?? "200 0.003 ");
+  return ctx;
+}
+
+const lines = (ctx: TestFlowContext) => ctx.commands("1.1.1.1").map((l) => l.replace(/\[\d{4}-[^\]]+\] \[[^\]]+\]/g, "[T] [U]").replace(/--hostname 1\.1\.1\.1-[0-9a-f]+/, "--hostname 1.1.1.1-HEX"));
+
+describe("deploy with the Caddy driver", () => {
+  it("writes the proxy files, starts the proxy, probes the new container, moves the alias, then stops the old one gracefully", async () => {
+    const ctx = context();
+    await deploy(ctx, { skipPush: true });
+    const seq = lines(ctx);
+    const at = (prefix: string) => seq.findIndex((l) => l.startsWith(prefix));
+    expect(seq).toContain("upload .mrsk/proxy/Caddyfile (mode 644)");
+    expect(seq).toContain("upload .mrsk/proxy/sites/app-web.caddy (mode 644)");
+    expect(seq.some((l) => l.startsWith("docker container start mrsk-proxy 2>/dev/null || docker run --name mrsk-proxy"))).toBe(true);
+    const run = seq.find((l) => l.includes("docker run --detach"))!;
+    expect(run).toContain("--label service=app --label role=web --label destination= --network mrsk localhost:5000/dhh/app:999");
+    expect(run).not.toContain("--health-cmd");
+    expect(at("curl ")).toBeGreaterThan(at("mkdir -p .mrsk/app && echo '[T] [U] [web] Booted"));
+    expect(at("docker network disconnect mrsk app-web-")).toBeGreaterThan(at("curl "));
+    expect(seq[at("docker network disconnect")]).toMatch(/^docker network disconnect mrsk (app-web-\S+) && docker network connect --alias app-web\.live mrsk \1$/);
+    expect(at("docker stop -t 30 app-web-1")).toBeGreaterThan(at("docker network disconnect"));
+    expect(seq.some((l) => l.includes("caddy reload"))).toBe(false);
+  });
+
+  it("reloads a running proxy only when a site file changed", async () => {
+    const current = siteFile(config, config.primaryRole, proxySettings(config, config.primaryRole)).split("\n")[0]!;
+    const main = mainCaddyfile(proxyRunSettings(config)).split("\n")[0]!;
+    const unchanged = context({ proxy: "true", sites: [main, current] });
+    await deploy(unchanged, { skipPush: true });
+    expect(lines(unchanged).some((l) => l.includes("caddy reload") || l.startsWith("upload .mrsk/proxy/sites"))).toBe(false);
+
+    const changed = context({ proxy: "true", sites: ["# mrsk service=app role=web destination= hosts=old.example.com digest=0000"] });
+    await deploy(changed, { skipPush: true });
+    expect(lines(changed)).toContain("docker exec mrsk-proxy caddy reload --config /etc/caddy/Caddyfile --adapter caddyfile");
+  });
+
+  it("refuses a host name another service routes, before changing anything", async () => {
+    const ctx = context({ proxy: "true", sites: ["# mrsk service=blog role=web destination= hosts=app.example.com digest=1"] });
+    await expect(deploy(ctx, { skipPush: true })).rejects.toThrow("1.1.1.1: app.example.com already routed to blog (web)");
+    expect(lines(ctx).some((l) => l.startsWith("upload") || l.includes("docker run"))).toBe(false);
+  });
+
+  it("fails with the probe history and a likely cause, leaving traffic on the old container", async () => {
+    const broken = configFrom(`
+service: app
+image: dhh/app
+servers: [1.1.1.1]
+registry: { server: localhost:5000 }
+builder: { arch: amd64 }
+deploy_timeout: 0
+proxy: { host: app.example.com, app_port: 3000 }
+`);
+    const ctx = new TestFlowContext(broken, { dryRun: false });
+    const t = ctx.transportImpl as DryRunTransport;
+    t.answer("1.1.1.1", (l) => l.includes("docker ps --all --filter label=service=app"), "app-web-1\trunning\tweb\tdhh/app:1\tx");
+    t.answer("1.1.1.1", (l) => l.startsWith("curl "), "301 0.002 https://app.example.com/up");
+    const error = await deploy(ctx, { skipPush: true }).catch((e: Error & { hint?: string }) => e);
+    expect(error.message).toMatch(/did not become healthy \(no 2xx answer within deploy_timeout \(0s\)\); traffic was not switched/);
+    expect(error.message).toContain("0.0s: 301 in 0.002s → https://app.example.com/up");
+    expect((error as { hint?: string }).hint).toMatch(/^\/up answered 301: an HTTPS redirect\?/);
+    expect(lines(ctx).some((l) => l.startsWith("docker network disconnect"))).toBe(false);
+    expect(lines(ctx)).toContain("docker start app-web-1 ; docker rm --force app-web-999");
+  });
+});
+
+describe("probe diagnosis", () => {
+  const settings = proxySettings(config, config.primaryRole);
+  const attempt = (outcome: string) => ({ atMs: 0, outcome });
+
+  it("describes each attempt", () => {
+    expect(describeProbe(0, "200 0.004 ", "")).toBe("200 in 0.004s");
+    expect(describeProbe(7, "000 0 ", "curl: (7) Failed to connect")).toBe("connection refused");
+    expect(describeProbe(28, "", "")).toBe("timed out");
+  });
+
+  it("names the likely cause", () => {
+    expect(likelyCause([attempt("connection refused"), attempt("connection refused")], settings)).toBe(
+      "nothing listens on port 3000 in the container: set proxy.app_port to the port the app listens on",
+    );
+    expect(likelyCause([attempt("404 in 0.01s")], settings)).toMatch(/^\/up answered 404: does the app serve \/up\?/);
+    expect(likelyCause([attempt("500 in 0.01s")], settings)).toMatch(/^\/up answered 500: the app fails at \/up/);
+    expect(likelyCause([attempt("timed out")], settings)).toMatch(/^\/up did not answer within 5s/);
+  });
+});

@@ -1,6 +1,6 @@
 import tls from "node:tls";
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
-import { getOnce, startLoad, type LoadResult } from "./support/load.js";
+import { describeLoad, getOnce, startLoad } from "../../tools/load.mjs";
 import { createProject, describeRig, proxyConfig, type MrskRun, type Project } from "./support/project.js";
 import { httpGet, onHost, rigUp, type RigState } from "./support/rig.js";
 
@@ -25,8 +25,8 @@ function reportOnFailure(): void {
   });
 }
 
-function report(name: string, result: LoadResult): void {
-  console.log(`${name}: ${result.requests} requests, ${result.failures} failed${result.samples.length ? ` (${result.samples.join("; ")})` : ""}; answers: ${JSON.stringify(Object.fromEntries(result.bodies))}`);
+function report(name: string, result: Parameters<typeof describeLoad>[0]): void {
+  console.log(`${name}: ${describeLoad(result)}`);
 }
 
 beforeAll(async () => {

@@ -46,7 +46,7 @@ async function deployVersion(ctx: FlowContext, options: DeployOptions, mode: Mod
   const version = config.version;
   const selection = await ctx.selection();
   const appHosts = selectedAppHosts(config, selection);
-  const hook = (extra: Partial<HookDetails> = {}): HookDetails => ({ command: mode, hosts: selection.hosts, version, ...extra });
+  const hook = (extra: Partial<HookDetails> = {}): HookDetails => ({ command: mode, ...hookScope(ctx, selection), version, ...extra });
 
   await runHook(ctx, config, "pre-connect", hook());
   await connectAll(ctx, selection.hosts);
@@ -75,7 +75,7 @@ async function deployVersion(ctx: FlowContext, options: DeployOptions, mode: Mod
       roles: selection.roles,
       driver,
       ...(options.signal === undefined ? {} : { signal: options.signal }),
-      beforeStart: () => runReleaseCommand(ctx, config, version, appHosts[0]!),
+      beforeStart: () => runReleaseCommand(ctx, config, version, appHosts.includes(selection.primaryHost) ? selection.primaryHost : appHosts[0]!),
     });
     await markLatest(ctx, config, version, appHosts);
     if (mode !== "redeploy") await pruneEverywhere(ctx, config, appHosts, { containers: true, images: true });
@@ -90,7 +90,7 @@ export async function rollback(ctx: FlowContext, version: string, options: Omit<
   const config = await ctx.config();
   const selection = await ctx.selection();
   const appHosts = selectedAppHosts(config, selection);
-  const hook = (extra: Partial<HookDetails> = {}): HookDetails => ({ command: "rollback", hosts: selection.hosts, version, ...extra });
+  const hook = (extra: Partial<HookDetails> = {}): HookDetails => ({ command: "rollback", ...hookScope(ctx, selection), version, ...extra });
 
   await runHook(ctx, config, "pre-connect", hook());
   await connectAll(ctx, selection.hosts);
@@ -109,6 +109,11 @@ export async function rollback(ctx: FlowContext, version: string, options: Omit<
   });
   await runHook(ctx, config, "post-deploy", hook({ runtimeSeconds: (Date.now() - started) / 1000 }));
   ctx.output.emit({ type: "done", ok: true, durationMs: Date.now() - started });
+}
+
+/** Hosts for MRSK_HOSTS, and roles for MRSK_ROLES when `--roles` narrowed them. */
+function hookScope(ctx: FlowContext, selection: Selection): Pick<HookDetails, "hosts" | "roles"> {
+  return { hosts: selection.hosts, ...(ctx.options.roles === undefined ? {} : { roles: selection.roles.map((r) => r.name) }) };
 }
 
 /** App hosts among the selected ones, primary role's first. */

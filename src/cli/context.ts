@@ -34,6 +34,8 @@ export interface ContextInit {
   cwd?: string;
   env?: Record<string, string | undefined>;
   sinks?: Sinks;
+  /** The program's command names: an alias in the configuration may not take one. */
+  commandNames?: ReadonlySet<string>;
 }
 
 export class Context implements FlowContext {
@@ -43,6 +45,7 @@ export class Context implements FlowContext {
   readonly env: Record<string, string | undefined>;
   readonly redactor: Redactor;
   readonly output: Output;
+  private readonly commandNames: ReadonlySet<string>;
   private loadedConfig: Config | undefined;
   private openTransport: Transport | undefined;
   private localTransport: Transport | undefined;
@@ -55,6 +58,7 @@ export class Context implements FlowContext {
     this.env = { ...(init.env ?? process.env) };
     this.output = output;
     this.redactor = output.redactor;
+    this.commandNames = init.commandNames ?? new Set();
   }
 
   static async create(init: ContextInit): Promise<Context> {
@@ -83,7 +87,7 @@ export class Context implements FlowContext {
   async config(): Promise<Config> {
     if (this.loadedConfig === undefined) {
       const { loadConfig } = await import("../config/load.js");
-      this.loadedConfig = loadConfig({
+      const loaded = loadConfig({
         cwd: this.cwd,
         configFile: this.options.configFile,
         destination: this.options.destination,
@@ -95,6 +99,9 @@ export class Context implements FlowContext {
         },
         onWarning: (issue) => this.output.warn(formatIssue(issue)),
       });
+      const { checkAliasNames } = await import("./aliases.js");
+      checkAliasNames(loaded, this.commandNames);
+      this.loadedConfig = loaded;
     }
     return this.loadedConfig;
   }

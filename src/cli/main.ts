@@ -1,10 +1,17 @@
 import { Command } from "commander";
 import { TOOL_VERSION } from "../version.js";
+import { registerAccessoryCommands } from "./accessory.js";
+import { registerAliases } from "./aliases.js";
+import { registerAppCommands } from "./app.js";
 import { registerDeployCommands } from "./deploy.js";
+import { registerDeploymentCommands } from "./details.js";
 import { registerLockCommands } from "./lock.js";
 import { registerMainCommands } from "./main-commands.js";
 import { registerProxyCommands } from "./proxy.js";
+import { registerPruneCommands } from "./prune.js";
+import { registerRegistryCommands } from "./registry.js";
 import { registerServerCommands } from "./server.js";
+import { registerTraefikCommands } from "./traefik.js";
 
 // The `mrsk` command line. Global options are those of MRSK (`-h` selects hosts, `--version` the
 // app version), plus `--dry-run` and `--json`; `--help` is help.
@@ -32,6 +39,13 @@ export function buildProgram(): Command {
   registerServerCommands(program);
   registerLockCommands(program);
   registerProxyCommands(program);
+  registerAppCommands(program);
+  registerAccessoryCommands(program);
+  registerTraefikCommands(program);
+  registerPruneCommands(program);
+  registerRegistryCommands(program);
+  registerDeploymentCommands(program);
+  registerAliases(program);
 
   // Every subcommand keeps `-h` for --hosts, as the program does.
   const freeHelpFlag = (command: Command): void => {

@@ -9,13 +9,18 @@ import { Context, type GlobalOptions } from "./context.js";
 
 export type Action<O> = (ctx: Context, options: O, args: string[]) => Promise<void>;
 
-export function action<O = Record<string, unknown>>(fn: Action<O>) {
+export interface ActionSettings {
+  /** What the first SIGINT/SIGTERM tells the user; the default speaks of rolling back and the lock. */
+  interruptNotice?: (signal: NodeJS.Signals) => string;
+}
+
+export function action<O = Record<string, unknown>>(fn: Action<O>, settings: ActionSettings = {}) {
   return async (...received: unknown[]): Promise<void> => {
     const command = received[received.length - 1] as Command;
     const options = command.optsWithGlobals() as GlobalOptions & O;
     const args = command.args;
-    const ctx = await Context.create({ options });
-    const stopInterrupts = onInterrupt(ctx);
+    const ctx = await Context.create({ options, commandNames: commandNames(command) });
+    const stopInterrupts = onInterrupt(ctx, settings.interruptNotice ?? rollbackNotice);
     try {
       await fn(ctx, options, args);
     } catch (error) {
@@ -28,14 +33,23 @@ export function action<O = Record<string, unknown>>(fn: Action<O>) {
   };
 }
 
+/** Every command name (and alias) of the program, which `aliases:` may not take. */
+export function commandNames(command: Command): Set<string> {
+  let root = command;
+  while (root.parent !== null) root = root.parent;
+  return new Set(["help", ...root.commands.flatMap((c) => [c.name(), ...c.aliases()])]);
+}
+
+const rollbackNotice = (signal: NodeJS.Signals): string => `${signal}: stopping, rolling back and releasing the deploy lock (send it again to quit at once)`;
+
 /**
  * The first SIGINT/SIGTERM aborts the flow, which rolls back and releases the lock before exiting;
  * a second one exits at once.
  */
-function onInterrupt(ctx: Context): () => void {
+function onInterrupt(ctx: Context, notice: (signal: NodeJS.Signals) => string): () => void {
   const handler = (signal: NodeJS.Signals): void => {
     if (ctx.signal.aborted) process.exit(130);
-    ctx.output.warn(`${signal}: stopping, rolling back and releasing the deploy lock (send it again to quit at once)`);
+    ctx.output.warn(notice(signal));
     ctx.abort(new InterruptedError(signal));
   };
   process.on("SIGINT", handler);

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { withSkipLock, type LockCliOptions } from "./operate-options.js";
 import { action } from "./run.js";
 
 export function registerServerCommands(program: Command): void {
@@ -14,4 +15,11 @@ export function registerServerCommands(program: Command): void {
         await execOnServers(ctx, args.join(" "));
       }),
     );
+
+  withSkipLock(server.command("bootstrap").description("install Docker on the hosts where it is missing")).action(
+    action<LockCliOptions>(async (ctx, options) => {
+      const { bootstrap } = await import("../flows/host-commands.js");
+      await bootstrap(ctx, options);
+    }),
+  );
 }

@@ -2,7 +2,7 @@ import { posix } from "node:path";
 import type { Accessory } from "../config/accessory.js";
 import type { Config } from "../config/model.js";
 import { configuredCommand, docker, envArgs, labelArgs, loggingArgs, optionArgs, volumeArgs } from "./docker.js";
-import { cmd, type Cmd, type Word } from "./shell.js";
+import { chain, cmd, silence, type Cmd, type Word } from "./shell.js";
 
 // Accessories keep their data in `~/<accessory service>/` on the host (MRSK's layout): uploaded
 // files and directories are mounted from there, so they survive reboots of the container.
@@ -72,4 +72,69 @@ export function makeAccessoryDirectories(accessory: Accessory): Cmd {
   for (const f of accessory.files) dirs.add(posix.dirname(accessoryFileHostPath(accessory, f.remote)));
   for (const d of accessory.directories) dirs.add(accessoryDirectoryHostPath(accessory, d.host));
   return cmd("mkdir", "-p", ...dirs);
+}
+
+// --- operating an accessory: details, start/stop, exec, remove ---
+
+/** `docker ps` of the accessory's container, as `accessory details` shows it. */
+export function accessoryDetails(accessory: Accessory): Cmd {
+  return docker("ps", "--filter", `label=service=${accessory.service}`);
+}
+
+export function startAccessory(accessory: Accessory): Cmd {
+  return docker("container", "start", accessory.service);
+}
+
+export function stopAccessory(accessory: Accessory): Cmd {
+  return docker("container", "stop", accessory.service);
+}
+
+/**
+ * Stops and removes the container if there is one, keeping its data: files and directories live
+ * on the host and named volumes outlive containers.
+ */
+export function removeAccessoryContainerIfAny(accessory: Accessory): Cmd {
+  return chain(silence(stopAccessory(accessory)), silence(docker("container", "rm", accessory.service)), cmd("true"));
+}
+
+/** Stops and removes the container with its anonymous volumes (`accessory remove`). */
+export function removeAccessoryContainer(accessory: Accessory): Cmd {
+  return chain(silence(stopAccessory(accessory)), docker("container", "rm", "--volumes", accessory.service));
+}
+
+/** Removes the image; fails while another container uses it. */
+export function removeAccessoryImage(accessory: Accessory): Cmd {
+  return docker("image", "rm", accessory.image);
+}
+
+/** The accessory's directory on the host (its files and relative directories) and its env file. */
+export function removeAccessoryFiles(config: Config, accessory: Accessory): Cmd {
+  return cmd("rm", "-rf", accessoryDirectory(accessory), config.accessoryEnvFile(accessory));
+}
+
+export interface AccessoryExecOptions {
+  interactive?: boolean;
+  env?: Readonly<Record<string, string>>;
+}
+
+/** Runs `line` in the accessory's running container. */
+export function execInAccessory(accessory: Accessory, line: string, options: AccessoryExecOptions = {}): Cmd {
+  return docker("exec", ...(options.interactive === true ? ["-it"] : []), ...envArgs(options.env ?? {}), accessory.service, ...configuredCommand(line));
+}
+
+/** Runs `line` in a new container of the accessory's image, with its env, volumes, files and directories. */
+export function runAccessoryOnce(config: Config, accessory: Accessory, line: string, options: AccessoryExecOptions = {}): Cmd {
+  return docker(
+    "run",
+    "--rm",
+    ...(options.interactive === true ? ["-it"] : []),
+    ...(accessory.network === undefined ? [] : ["--network", accessory.network]),
+    ...envArgs(accessory.env.clear),
+    ...(accessory.env.secrets.length > 0 ? ["--env-file", config.accessoryEnvFile(accessory)] : []),
+    ...envArgs(options.env ?? {}),
+    ...volumeArgs(accessory.volumes),
+    ...accessoryMounts(accessory),
+    accessory.image,
+    ...configuredCommand(line),
+  );
 }

@@ -10,7 +10,7 @@ import {
   optionArgs,
   volumeArgs,
 } from "./docker.js";
-import { cmd, combine, mergeStderr, type Cmd, type Word } from "./shell.js";
+import { cmd, combine, mergeStderr, pipe, type Cmd, type Word } from "./shell.js";
 
 // The app's containers: run, start, stop, inspect, remove. Names and labels come from the model.
 
@@ -182,14 +182,30 @@ export function listImageTags(config: Config): Cmd {
 
 /** A one-off container of the image with the role's environment, removed when it exits. */
 export function runOnce(config: Config, role: Role, host: string, version: string, line: string, extra: readonly Word[] = []): Cmd {
+  return oneOffContainer(config, role, host, version, line, { extra });
+}
+
+export interface OneOffOptions {
+  /** `-it`: a terminal and stdin for an interactive session. */
+  interactive?: boolean;
+  /** Variables added after the role's, so they win (`app exec -e`). */
+  env?: Readonly<Record<string, string>>;
+  /** Further `docker run` flags, before the environment. */
+  extra?: readonly Word[];
+}
+
+/** `docker run --rm` of the version's image with the role's environment, volumes and options. */
+export function oneOffContainer(config: Config, role: Role, host: string, version: string, line: string, options: OneOffOptions = {}): Cmd {
   const env = role.env(host);
   const name = role.containerName(version);
   return docker(
     "run",
     "--rm",
-    ...extra,
+    ...(options.interactive === true ? ["-it"] : []),
+    ...(options.extra ?? []),
     ...envArgs({ ...toolEnv(config, name, version, host), ...env.clear }),
     ...(env.secrets.length > 0 ? ["--env-file", config.roleEnvFile(role)] : []),
+    ...envArgs(options.env ?? {}),
     ...volumeArgs(config.volumes),
     ...optionArgs(role.options),
     config.imageRef(version),
@@ -197,11 +213,107 @@ export function runOnce(config: Config, role: Role, host: string, version: strin
   );
 }
 
-/** Runs `line` inside the role's running container. */
-export function execInContainer(container: string, line: string, interactive: boolean): Cmd {
-  return docker("exec", ...(interactive ? ["-it"] : []), container, ...configuredCommand(line));
+/** Runs `line` inside a running container (`--reuse`), with extra variables if given. */
+export function execInContainer(container: string, line: string, interactive: boolean, env: Readonly<Record<string, string>> = {}): Cmd {
+  return docker("exec", ...(interactive ? ["-it"] : []), ...envArgs(env), container, ...configuredCommand(line));
 }
 
 export function ensureDirectory(path: string): Cmd {
   return cmd("mkdir", "-p", path);
+}
+
+// --- operating a deployed app: details, logs, stop, remove ---
+
+const RUNNING_FILTERS = ["--filter", "status=running", "--filter", "status=restarting"];
+
+/** `docker ps` of the role's running containers, as `app details` shows them. */
+export function roleDetails(config: Config, role: Role): Cmd {
+  return docker("ps", ...roleFilters(config, role));
+}
+
+/** Every container of the role, running or not, as `app containers` shows them. */
+export function listRoleContainers(config: Config, role: Role): Cmd {
+  return docker("container", "ls", "--all", ...roleFilters(config, role));
+}
+
+/** The app's images on the host, as `app images` shows them. */
+export function listAppImages(config: Config): Cmd {
+  return docker("image", "ls", config.repository);
+}
+
+/** `<image id> <tag>` for each of the app's images: which versions the latest tag is. */
+export function listImageIdsAndTags(config: Config): Cmd {
+  return docker("image", "ls", config.repository, "--format", "{{.ID}} {{.Tag}}");
+}
+
+/** `<repository>:<tag>` of each of the app's tagged images. */
+export function listAppImageRefs(config: Config): Cmd {
+  return docker("image", "ls", config.repository, "--format", "{{.Repository}}:{{.Tag}}");
+}
+
+/** Names of the service's running containers made from the image the latest tag points to. */
+export function runningFromLatestImage(config: Config): Cmd {
+  return docker(
+    "ps",
+    "--filter",
+    `label=service=${config.service}`,
+    "--filter",
+    `label=destination=${config.destination ?? ""}`,
+    ...RUNNING_FILTERS,
+    "--filter",
+    `ancestor=${config.latestImage}`,
+    "--format",
+    "{{.Names}}",
+  );
+}
+
+/** Stops every running container of the role on the host. */
+export function stopRoleContainers(config: Config, role: Role, timeoutSeconds: number | undefined): Cmd {
+  return pipe(
+    docker("ps", "--quiet", ...roleFilters(config, role), ...RUNNING_FILTERS),
+    cmd("xargs", "--no-run-if-empty", "docker", "stop", ...(timeoutSeconds === undefined ? [] : ["-t", String(timeoutSeconds)])),
+  );
+}
+
+/** Removes every stopped container of the role (run after stopRoleContainers). */
+export function pruneRoleContainers(config: Config, role: Role): Cmd {
+  return docker("container", "prune", "--force", ...roleFilters(config, role));
+}
+
+/** Removes every image of the service that no container uses, tags and all. */
+export function pruneAppImages(config: Config): Cmd {
+  return docker("image", "prune", "--all", "--force", "--filter", `label=service=${config.service}`);
+}
+
+export interface LogOptions {
+  /** `--since`: a timestamp or a relative time such as `42m`. */
+  since?: string | undefined;
+  /** `--tail`: how many of the last lines. */
+  lines?: number | undefined;
+  /** Only lines matching this (grep runs on the host). */
+  grep?: string | undefined;
+  /** Keep streaming new lines. */
+  follow?: boolean | undefined;
+}
+
+/** A container's log (stdout and stderr) with timestamps, optionally filtered on the host. */
+export function containerLogs(container: string, options: LogOptions): Cmd {
+  const logs = mergeStderr(
+    docker(
+      "logs",
+      "--timestamps",
+      ...(options.since === undefined ? [] : ["--since", options.since]),
+      ...(options.lines === undefined ? [] : ["--tail", String(options.lines)]),
+      ...(options.follow === true ? ["--follow"] : []),
+      container,
+    ),
+  );
+  if (options.grep === undefined) return logs;
+  // Without --line-buffered, grep holds matches in its pipe buffer while following.
+  return pipe(logs, cmd("grep", ...(options.follow === true ? ["--line-buffered"] : []), "-e", options.grep));
+}
+
+/** `docker ps` of one container by its exact name (a proxy's, in `details`). */
+export function namedContainerDetails(name: string): Cmd {
+  return docker("ps", "--filter", `name=^${name}$`);
 }

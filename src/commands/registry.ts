@@ -1,4 +1,4 @@
-import type { RegistrySettings } from "../config/model.js";
+import type { Config, RegistrySettings } from "../config/model.js";
 import { docker } from "./docker.js";
 import type { Cmd } from "./shell.js";
 
@@ -10,4 +10,33 @@ export function registryLogin(registry: RegistrySettings): Cmd {
 
 export function registryLogout(registry: RegistrySettings): Cmd {
   return docker("logout", registry.server);
+}
+
+/** Every container on the host: image, `service` and `destination` labels. */
+export function listContainerImages(): Cmd {
+  return docker("ps", "--all", "--format", '{{.Image}}\t{{.Label "service"}}\t{{.Label "destination"}}');
+}
+
+/** The registry an image reference comes from (`docker.io` when it names none), as Docker reads it. */
+export function registryOf(image: string): string {
+  const [first, ...rest] = image.split("/");
+  return rest.length > 0 && first !== undefined && (first.includes(".") || first.includes(":") || first === "localhost") ? first : "docker.io";
+}
+
+/**
+ * Other services (or unlabelled images) with containers on the host that run images from the
+ * configured registry: they need the host's login to it.
+ */
+export function otherServicesUsingRegistry(config: Config, stdout: string): string[] {
+  const registry = config.registry.server ?? "docker.io";
+  const accessories = config.accessories.map((a) => a.service);
+  const ours = (service: string, destination: string): boolean =>
+    (service === config.service && destination === (config.destination ?? "")) || accessories.includes(service);
+  const users = stdout
+    .split("\n")
+    .filter((line) => line.trim() !== "")
+    .map((line) => line.split("\t"))
+    .filter(([image = "", service = "", destination = ""]) => registryOf(image) === registry && !ours(service, destination))
+    .map(([image = "", service = ""]) => (service === "" ? image : service));
+  return [...new Set(users)];
 }

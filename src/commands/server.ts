@@ -24,3 +24,8 @@ export function isRoot(): Cmd {
 export function installDocker(): Cmd {
   return pipe(group(any(cmd("curl", "-fsSL", "https://get.docker.com"), cmd("wget", "-qO-", "https://get.docker.com"))), cmd("sh"));
 }
+
+/** Removes files and directories on the host, recursively; missing ones are fine. */
+export function removePaths(paths: readonly string[]): Cmd {
+  return cmd("rm", "-rf", ...paths);
+}

@@ -1,7 +1,7 @@
 import type { Config } from "../config/model.js";
 import type { Role } from "../config/role.js";
 import { docker, envArgs, labelArgs, loggingArgs, optionArgs } from "./docker.js";
-import { any, silenceStderr, type Cmd, type Word } from "./shell.js";
+import { any, chain, cmd, silence, silenceStderr, type Cmd, type Word } from "./shell.js";
 
 // The MRSK proxy: one `traefik` container per web host, watching Docker for app containers that
 // carry router labels and are healthy.
@@ -70,4 +70,44 @@ export function traefikLabels(role: Role): Array<[string, string]> {
 export function traefikAppArgs(role: Role): Word[] {
   // The user's labels come after these (in the role's labels), so they can override the rule.
   return labelArgs(traefikLabels(role).filter(([k]) => !(k in role.labels)));
+}
+
+// --- operating Traefik: details, reboot, remove ---
+
+/** Stops and removes the Traefik container if there is one. */
+export function removeTraefikContainer(): Cmd {
+  return chain(silence(stopTraefik()), silence(docker("container", "rm", TRAEFIK_CONTAINER)), cmd("true"));
+}
+
+/** Replaces the Traefik container with a new one of the configured image, args and labels. */
+export function rebootTraefik(config: Config): Cmd {
+  return chain(silence(stopTraefik()), silence(docker("container", "rm", TRAEFIK_CONTAINER)), runTraefik(config));
+}
+
+/** Removes Traefik's image; fails while a container uses it. */
+export function removeTraefikImage(config: Config): Cmd {
+  return docker("image", "rm", config.traefik.image);
+}
+
+/** Every container on the host: name, `service` and `destination` labels, and all labels. */
+export function listLabelledContainers(): Cmd {
+  return docker("ps", "--all", "--format", '{{.Names}}\t{{.Label "service"}}\t{{.Label "destination"}}\t{{.Labels}}');
+}
+
+/**
+ * Containers on the host that Traefik routes to and that belong to something else than this
+ * service and destination: while there are any, Traefik stays.
+ */
+export function containersOfOthersUsingTraefik(config: Config, stdout: string): string[] {
+  return stdout
+    .split("\n")
+    .filter((line) => line.trim() !== "")
+    .map((line) => {
+      const [name = "", service = "", destination = "", ...labels] = line.split("\t");
+      return { name, service, destination, labels: labels.join("\t") };
+    })
+    .filter((c) => c.name !== TRAEFIK_CONTAINER)
+    .filter((c) => !(c.service === config.service && c.destination === (config.destination ?? "")))
+    .filter((c) => /(^|,)traefik\./.test(c.labels))
+    .map((c) => c.name);
 }

@@ -5,9 +5,9 @@ import { isPlainObject } from "./schema-values.js";
 
 export type Era = "mrsk" | "kamal";
 
+// `aliases` is not among them: mrsk offers aliases to MRSK configs too, and they change no meaning.
 const KAMAL_ONLY_TOP_LEVEL = [
   "proxy",
-  "aliases",
   "deploy_timeout",
   "drain_timeout",
   "stop_timeout",
@@ -22,7 +22,7 @@ const KAMAL_ONLY_ACCESSORY = ["network", "proxy", "service", "registry", "role",
 
 /**
  * The key paths that mark `doc` as a Kamal 2 configuration:
- * - top level: `proxy`, `aliases`, `deploy_timeout`, `drain_timeout`, `stop_timeout`,
+ * - top level: `proxy`, `deploy_timeout`, `drain_timeout`, `stop_timeout`,
  *   `secrets_path`, `error_pages_path`, `hooks_output`, `output`;
  * - `builder.arch`, `builder.driver`, `builder.provenance`, `builder.sbom`, `builder.pack`,
  *   `builder.remote` written as a string (Kamal 1 wrote `{arch, host}`) and `builder.local`

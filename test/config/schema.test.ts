@@ -651,11 +651,12 @@ describe("era detection", () => {
     expect(detectEra({ ...mrsk, traefik: {}, healthcheck: { path: "/" }, builder: { multiarch: false, remote: { arch: "amd64", host: "ssh://h" } } })).toBe("mrsk");
     expect(detectEra({ ...mrsk, asset_path: "/a", retain_containers: 3, primary_role: "web", builder: { local: { arch: "arm64" } } })).toBe("mrsk");
     expect(detectEra("not a config")).toBe("mrsk");
+    // mrsk gives MRSK configs aliases too; they do not make a file Kamal's.
+    expect(detectEra({ ...mrsk, aliases: { console: "app exec -i bin/rails console" } })).toBe("mrsk");
   });
 
   it.each([
     [{ proxy: { host: "a" } }, "proxy"],
-    [{ aliases: { c: "app exec" } }, "aliases"],
     [{ deploy_timeout: 10 }, "deploy_timeout"],
     [{ drain_timeout: 10 }, "drain_timeout"],
     [{ stop_timeout: 10 }, "stop_timeout"],

@@ -14,20 +14,20 @@ export class TestFlowContext implements FlowContext {
   readonly events: OutputEvent[] = [];
   readonly output: Output;
   readonly dryRun: boolean;
-  readonly options: { skipHooks?: boolean };
+  readonly options: { skipHooks?: boolean; version?: string };
   readonly transportImpl: Transport;
   private readonly interrupt = new AbortController();
 
   constructor(
     private readonly loaded: Config,
-    options: { cwd?: string; filters?: Filters; transport?: Transport; dryRun?: boolean } = {},
+    options: { cwd?: string; filters?: Filters; transport?: Transport; dryRun?: boolean; version?: string } = {},
   ) {
     this.cwd = options.cwd ?? "/nonexistent-project";
     const redactor = new Redactor();
     for (const [, value] of loaded.secrets.entries()) redactor.register(value);
     this.output = new Output({ format: "json", render: (event) => this.events.push(event) }, redactor, "verbose");
     this.dryRun = options.dryRun ?? true;
-    this.options = { skipHooks: true };
+    this.options = { skipHooks: true, ...(options.version === undefined ? {} : { version: options.version }) };
     this.filters = options.filters ?? {};
     this.transportImpl = options.transport ?? new DryRunTransport({ redact: redactor.redact, listener: this.output.emit });
   }

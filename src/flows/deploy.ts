@@ -15,6 +15,7 @@ import { buildAndPush, loginEverywhere, pullEverywhere } from "./image.js";
 import { proxyDriver } from "./proxy/select.js";
 import { pruneEverywhere } from "./prune.js";
 import { runReleaseCommand } from "./release.js";
+import { connectAll, selectedAppHosts } from "./operation.js";
 import { withLock } from "./with-lock.js";
 
 // setup, deploy, redeploy and rollback, as runbooks. Everything that changes a host happens under
@@ -116,24 +117,11 @@ function hookScope(ctx: FlowContext, selection: Selection): Pick<HookDetails, "h
   return { hosts: selection.hosts, ...(ctx.options.roles === undefined ? {} : { roles: selection.roles.map((r) => r.name) }) };
 }
 
-/** App hosts among the selected ones, primary role's first. */
-function selectedAppHosts(config: Config, selection: Selection): string[] {
-  const hosts = config.appHosts.filter((h) => selection.hosts.includes(h) && selection.roles.some((r) => r.hosts.includes(h)));
-  if (hosts.length === 0) throw new MrskError("No app host is selected", { hint: "check --hosts and --roles" });
-  return hosts;
-}
-
 function lockWait(options: { lockWaitSeconds?: number; signal?: AbortSignal }): { waitSeconds?: number; signal?: AbortSignal } {
   return {
     ...(options.lockWaitSeconds === undefined ? {} : { waitSeconds: options.lockWaitSeconds }),
     ...(options.signal === undefined ? {} : { signal: options.signal }),
   };
-}
-
-/** Opens the connection to every host first, so an unreachable one stops the command before any change. */
-export async function connectAll(ctx: FlowContext, hosts: readonly string[]): Promise<void> {
-  ctx.output.phase(`Connecting to ${hosts.join(", ")}`);
-  await onHosts(await ctx.transport(), hosts, async () => undefined);
 }
 
 async function markLatest(ctx: FlowContext, config: Config, version: string, hosts: readonly string[]): Promise<void> {

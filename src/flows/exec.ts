@@ -1,10 +1,9 @@
 import { spawnSync } from "node:child_process";
 import type { Cmd } from "../commands/shell.js";
 import { MultiHostError, RemoteCommandError } from "../errors.js";
-import { onHostsSettled } from "../transport/fanout.js";
+import { namingHost, onHostsSettled } from "../transport/fanout.js";
 import type { HostSession } from "../transport/types.js";
 import type { FlowContext } from "./context.js";
-import { namingHost } from "./operation.js";
 
 // Running a command where the app (or an accessory) runs: on every selected host with its output
 // shown per host, or interactively on one host through a real terminal.

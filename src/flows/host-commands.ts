@@ -1,9 +1,8 @@
 import { MrskError } from "../errors.js";
 import { bootstrapServers } from "./bootstrap.js";
 import type { FlowContext } from "./context.js";
-import { connectAll } from "./deploy.js";
 import { loginEverywhere, logoutEverywhere } from "./image.js";
-import { mutate, selectedAppHosts, type LockChoice } from "./operation.js";
+import { connectAll, mutate, selectedAppHosts, type LockChoice } from "./operation.js";
 import { pruneEverywhere } from "./prune.js";
 
 // `prune`, `server bootstrap` and `registry login|logout`: housekeeping on the selected hosts.

@@ -1,6 +1,6 @@
-import type { Config } from "../config/model.js";
 import type { FlowContext } from "./context.js";
 import { currentPerformer } from "./identity.js";
+import { knownVersion } from "./operation.js";
 import { describeAge, dropLock, lockedAt, readLock, takeLock } from "./lock.js";
 
 // `mrsk lock status|acquire|release`, on the primary host.
@@ -20,17 +20,8 @@ export async function showLock(ctx: FlowContext): Promise<void> {
 export async function acquireLockByHand(ctx: FlowContext, message: string): Promise<void> {
   const config = await ctx.config();
   const session = await (await ctx.transport()).session(config.primaryHost);
-  await takeLock(session, config, { performer: currentPerformer(ctx.env, ctx.cwd), version: versionOrNone(config), message });
+  await takeLock(session, config, { performer: currentPerformer(ctx.env, ctx.cwd), version: knownVersion(ctx, config), message });
   ctx.output.info(`Acquired the deploy lock on ${session.host}`);
-}
-
-/** A lock taken by hand is not about a version; outside a git checkout there may be none. */
-function versionOrNone(config: Config): string {
-  try {
-    return config.version;
-  } catch {
-    return "(none)";
-  }
 }
 
 export async function releaseLockByHand(ctx: FlowContext): Promise<void> {

@@ -2,11 +2,11 @@ import { containerLogs, type LogOptions } from "../commands/app.js";
 import type { Config } from "../config/model.js";
 import { MultiHostError, RemoteCommandError } from "../errors.js";
 import { LineBuffer } from "../transport/command-report.js";
-import { onHostsSettled } from "../transport/fanout.js";
+import { namingHost, onHostsSettled } from "../transport/fanout.js";
 import type { HostSession } from "../transport/types.js";
 import type { FlowContext } from "./context.js";
 import { runHook } from "./hooks.js";
-import { knownVersion, namingHost, queryEverywhere, type Answer } from "./operation.js";
+import { knownVersion, queryEverywhere, type Answer } from "./operation.js";
 
 // `logs` of app roles, accessories and Traefik: `docker logs` on each host, every line prefixed by
 // its host. `--follow` streams from every host until the containers stop or the user presses

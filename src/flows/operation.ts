@@ -3,11 +3,10 @@ import type { Config } from "../config/model.js";
 import type { Role } from "../config/role.js";
 import type { Selection } from "../config/selection.js";
 import { MrskError, MultiHostError } from "../errors.js";
-import { onHostsSettled } from "../transport/fanout.js";
+import { namingHost, onHosts, onHostsSettled } from "../transport/fanout.js";
 import type { HostSession } from "../transport/types.js";
 import type { Confirmation } from "./confirm.js";
 import type { FlowContext } from "./context.js";
-import { connectAll } from "./deploy.js";
 import { runHook } from "./hooks.js";
 import { withLock } from "./with-lock.js";
 
@@ -32,6 +31,12 @@ export interface Mutation {
   version?: string | undefined;
   /** Runs once every host answered and before the lock is taken (a confirmation). */
   beforeLock?: () => Promise<void>;
+}
+
+/** Opens the connection to every host first, so an unreachable one stops the command before any change. */
+export async function connectAll(ctx: FlowContext, hosts: readonly string[]): Promise<void> {
+  ctx.output.phase(`Connecting to ${hosts.join(", ")}`);
+  await onHosts(await ctx.transport(), hosts, async () => undefined);
 }
 
 /** Connects to every host (and the lock's), then runs `work` holding the deploy lock. */
@@ -109,12 +114,6 @@ export function selectedAppHosts(config: Config, selection: Selection): string[]
 export function selectedRolesOn(config: Config, selection: Selection, host: string): Role[] {
   const roles = selection.roles.filter((r) => r.hosts.includes(host));
   return [...roles.filter((r) => r === config.primaryRole), ...roles.filter((r) => r !== config.primaryRole)];
-}
-
-/** Errors from the transport name their host; others get it put in front. */
-export function namingHost(host: string, error: Error): Error {
-  if ("host" in error) return error;
-  return new MrskError(`${host}: ${error.message}`, { cause: error, ...(error instanceof MrskError && error.hint !== undefined ? { hint: error.hint } : {}) });
 }
 
 function splitCommand(command: string): [string, string | undefined] {

@@ -52,8 +52,8 @@ export async function onHostsSettled<T>(
   );
 }
 
-// Errors from the transport name their host; anything else gets the host put in front.
-function namingHost(host: string, error: Error): Error {
+/** Errors from the transport name their host; anything else gets the host put in front. */
+export function namingHost(host: string, error: Error): Error {
   if ("host" in error) return error;
   return new MrskError(`${host}: ${error.message}`, {
     cause: error,

@@ -1,5 +1,8 @@
 import {
+  PROXY_CONTAINER,
   followProxyLogs,
+  parseProxyHostState,
+  prepareProxyHost,
   proxyDetails,
   proxyLogs,
   removeProxyEverything,
@@ -7,23 +10,20 @@ import {
   runProxy,
   startProxy,
   stopProxy,
-  parseProxyHostState,
-  prepareProxyHost,
-  PROXY_CONTAINER,
 } from "../../commands/caddy.js";
 import { recordAudit } from "../../commands/audit.js";
-import { chain, combine, silence } from "../../commands/shell.js";
 import { docker } from "../../commands/docker.js";
+import { chain, combine, silence, type Cmd } from "../../commands/shell.js";
+import type { LogOptions } from "../../commands/app.js";
 import type { Config } from "../../config/model.js";
+import { LineBuffer } from "../../transport/command-report.js";
 import { proxyRunSettings } from "../../config/proxy.js";
 import { MrskError } from "../../errors.js";
-import { onHosts, onHostsSettled } from "../../transport/fanout.js";
-import type { HostSession } from "../../transport/types.js";
+import { onHosts } from "../../transport/fanout.js";
 import { auditTags } from "../audit.js";
 import type { FlowContext } from "../context.js";
-import { connectAll } from "../deploy.js";
 import { runHook } from "../hooks.js";
-import { withLock } from "../with-lock.js";
+import { mutate, queryEverywhere, type LockChoice } from "../operation.js";
 import { caddyDriver } from "./caddy.js";
 
 // `mrsk proxy …`: the shared Caddy proxy on the hosts of the proxied roles.
@@ -39,89 +39,80 @@ async function proxyTarget(ctx: FlowContext): Promise<{ config: Config; hosts: s
   return { config, hosts };
 }
 
-/** Runs `step` on every proxy host under the deploy lock, after reaching them all. */
-async function onProxyHosts(ctx: FlowContext, message: string, step: (session: HostSession, config: Config) => Promise<unknown>): Promise<void> {
+/** Runs one command on every proxy host under the deploy lock, recording `message` in the audit log. */
+async function everyProxyHost(ctx: FlowContext, command: string, message: string, step: Cmd, options: LockChoice): Promise<void> {
   const { config, hosts } = await proxyTarget(ctx);
-  await connectAll(ctx, hosts);
-  await withLock(ctx, config, { version: "proxy", message }, async () => {
+  await mutate(ctx, config, hosts, { command, skipLock: options.skipLock }, async () => {
     const tags = auditTags(ctx, config);
-    await onHosts(await ctx.transport(), hosts, async (session) => {
-      await step(session, config);
-      await session.run(recordAudit(config, tags, message));
-    });
+    await onHosts(await ctx.transport(), hosts, (session) => session.run(combine(recordAudit(config, tags, message), step)));
   });
 }
 
-export async function bootProxyCommand(ctx: FlowContext): Promise<void> {
+export async function bootProxyCommand(ctx: FlowContext, options: LockChoice = {}): Promise<void> {
   const { config, hosts } = await proxyTarget(ctx);
-  await connectAll(ctx, hosts);
-  await withLock(ctx, config, { version: "proxy", message: "Booted proxy" }, () => caddyDriver.ensureRunning(ctx, config, hosts));
+  await mutate(ctx, config, hosts, { command: "proxy boot", skipLock: options.skipLock }, () => caddyDriver.ensureRunning(ctx, config, hosts));
 }
 
 /** Replaces the proxy container (new image or run settings); one host at a time with `rolling`. */
-export async function rebootProxyCommand(ctx: FlowContext, rolling: boolean): Promise<void> {
+export async function rebootProxyCommand(ctx: FlowContext, options: LockChoice & { rolling?: boolean } = {}): Promise<void> {
   const { config, hosts } = await proxyTarget(ctx);
-  await connectAll(ctx, hosts);
-  const run = proxyRunSettings(config);
-  await withLock(ctx, config, { version: "proxy", message: "Rebooted proxy" }, async () => {
+  const replace = chain(silence(docker("container", "rm", "--force", PROXY_CONTAINER)), runProxy(proxyRunSettings(config)));
+  await mutate(ctx, config, hosts, { command: "proxy reboot", skipLock: options.skipLock }, async () => {
     const transport = await ctx.transport();
-    const groups = rolling ? hosts.map((h) => [h]) : [hosts];
-    for (const group of groups) {
+    for (const group of options.rolling === true ? hosts.map((h) => [h]) : [hosts]) {
       await runHook(ctx, config, "pre-proxy-reboot", { command: "proxy", subcommand: "reboot", hosts: group });
       ctx.output.phase(`Rebooting the proxy on ${group.join(", ")}`);
-      await onHosts(transport, group, (session) =>
-        session.run(combine(recordAudit(config, auditTags(ctx, config), "Rebooted proxy"), chain(silence(docker("container", "rm", "--force", PROXY_CONTAINER)), runProxy(run)))),
-      );
+      const tags = auditTags(ctx, config);
+      await onHosts(transport, group, (session) => session.run(combine(recordAudit(config, tags, "Rebooted proxy"), replace)));
       await runHook(ctx, config, "post-proxy-reboot", { command: "proxy", subcommand: "reboot", hosts: group });
     }
   });
 }
 
-export const startProxyCommand = (ctx: FlowContext): Promise<void> => onProxyHosts(ctx, "Started proxy", (s) => s.run(startProxy()));
-export const stopProxyCommand = (ctx: FlowContext): Promise<void> => onProxyHosts(ctx, "Stopped proxy", (s) => s.run(stopProxy()));
-export const restartProxyCommand = (ctx: FlowContext): Promise<void> => onProxyHosts(ctx, "Restarted proxy", (s) => s.run(restartProxy()));
+export const startProxyCommand = (ctx: FlowContext, options: LockChoice = {}): Promise<void> =>
+  everyProxyHost(ctx, "proxy start", "Started proxy", startProxy(), options);
+export const stopProxyCommand = (ctx: FlowContext, options: LockChoice = {}): Promise<void> =>
+  everyProxyHost(ctx, "proxy stop", "Stopped proxy", stopProxy(), options);
+export const restartProxyCommand = (ctx: FlowContext, options: LockChoice = {}): Promise<void> =>
+  everyProxyHost(ctx, "proxy restart", "Restarted proxy", restartProxy(), options);
 
-/** Removes the proxy; refused on a host where another service still has routes, unless `force`. */
-export async function removeProxyCommand(ctx: FlowContext, force: boolean): Promise<void> {
+/** Removes the proxy; refused while another service still has sites on a host, unless `force`. */
+export async function removeProxyCommand(ctx: FlowContext, options: LockChoice & { force?: boolean } = {}): Promise<void> {
   const { config, hosts } = await proxyTarget(ctx);
-  await connectAll(ctx, hosts);
-  const transport = await ctx.transport();
-  if (!force) {
-    const states = await onHosts(transport, hosts, async (s) => parseProxyHostState((await s.run(prepareProxyHost())).stdout));
-    const others = hosts.flatMap((host, i) =>
-      [...states[i]!.sites.values()].filter((site) => site.service !== config.service).map((site) => `${host}: ${site.service} (${site.role})`),
-    );
-    if (others.length > 0) {
-      throw new MrskError(`Other services still route through the proxy:\n${others.map((o) => `    ${o}`).join("\n")}`, {
-        hint: "remove them first, or pass --force to remove the proxy anyway (their sites go down)",
-      });
+  await mutate(ctx, config, hosts, { command: "proxy remove", skipLock: options.skipLock }, async () => {
+    const transport = await ctx.transport();
+    if (options.force !== true) {
+      const states = await onHosts(transport, hosts, async (s) => parseProxyHostState((await s.run(prepareProxyHost())).stdout));
+      const others = hosts.flatMap((host, i) =>
+        [...states[i]!.sites.values()].filter((site) => site.service !== config.service).map((site) => `${host}: ${site.service} (${site.role})`),
+      );
+      if (others.length > 0) {
+        throw new MrskError(`Other services still route through the proxy:\n${others.map((o) => `    ${o}`).join("\n")}`, {
+          hint: "remove them first, or pass --force to remove the proxy anyway (their sites go down)",
+        });
+      }
     }
-  }
-  await onProxyHosts(ctx, "Removed proxy", (s) => s.run(removeProxyEverything()));
+    const tags = auditTags(ctx, config);
+    await onHosts(transport, hosts, (session) => session.run(combine(recordAudit(config, tags, "Removed proxy"), removeProxyEverything())));
+  });
 }
 
 /** The proxy container on each host; unreachable hosts are named, the others answer. */
 export async function proxyDetailsCommand(ctx: FlowContext): Promise<void> {
-  const { hosts } = await proxyTarget(ctx);
-  for (const outcome of await onHostsSettled(await ctx.transport(), hosts, (s) => s.run(proxyDetails()))) {
-    if (outcome.ok) ctx.output.result(outcome.value.stdout.trimEnd() || "no proxy container", { host: outcome.host });
-    else ctx.output.emit({ type: "error", message: outcome.error.message, host: outcome.host });
-  }
+  const { config, hosts } = await proxyTarget(ctx);
+  await queryEverywhere(ctx, config, hosts, "proxy details", async (s) => [{ text: (await s.run(proxyDetails())).stdout || "no proxy container" }]);
 }
 
-export async function proxyLogsCommand(ctx: FlowContext, options: { lines?: number; since?: string; grep?: string; follow?: boolean }): Promise<void> {
-  const { hosts } = await proxyTarget(ctx);
-  const transport = await ctx.transport();
+/** The proxy's log per host; with `follow`, new lines from the first proxy host until Ctrl-C. */
+export async function proxyLogsCommand(ctx: FlowContext, options: LogOptions): Promise<void> {
+  const { config, hosts } = await proxyTarget(ctx);
   if (options.follow === true) {
-    const session = await transport.session(hosts[0]!);
-    await session.stream(followProxyLogs(options.grep), {
-      onStdout: (chunk) => ctx.output.emit({ type: "output", host: session.host, stream: "stdout", text: chunk.toString() }),
-      signal: ctx.signal,
-    });
+    const session = await (await ctx.transport()).session(hosts[0]!);
+    const lines = new LineBuffer();
+    const show = (texts: string[]): void => texts.forEach((text) => ctx.output.result(text, { host: session.host }));
+    await session.stream(followProxyLogs(options.grep), { onStdout: (chunk) => show(lines.push(chunk)), signal: ctx.signal });
+    show(lines.flush());
     return;
   }
-  for (const outcome of await onHostsSettled(transport, hosts, (s) => s.run(proxyLogs(options), { tolerate: true }))) {
-    if (outcome.ok) ctx.output.result(outcome.value.stdout.trimEnd(), { host: outcome.host });
-    else ctx.output.emit({ type: "error", message: outcome.error.message, host: outcome.host });
-  }
+  await queryEverywhere(ctx, config, hosts, "proxy logs", async (s) => [{ text: (await s.run(proxyLogs(options), { tolerate: true })).stdout }]);
 }

@@ -12,6 +12,7 @@ import type { FlowContext } from "../context.js";
 // `app maintenance` / `app live`: the role's site answers 503 with a message (its health path
 // still 200, so load balancers keep the host) until it is live again. A site change: one reload.
 
+/** Rewrites the proxied roles' site files on `hosts` (Caddy driver; the caller checked). */
 export async function setMaintenance(
   ctx: FlowContext,
   config: Config,
@@ -19,11 +20,6 @@ export async function setMaintenance(
   hosts: readonly string[],
   message: string | undefined,
 ): Promise<void> {
-  if (config.proxyDriver === "traefik") {
-    throw new MrskError("Maintenance mode needs the Caddy proxy driver; Traefik cannot hold or refuse traffic for an app", {
-      hint: "configure a `proxy:` section instead of `traefik:` (see docs/proxies.md)",
-    });
-  }
   const proxied = roles.filter((r) => r.proxied);
   if (proxied.length === 0) throw new MrskError("None of the selected roles is behind the proxy", { hint: "maintenance applies to proxied roles (the primary role by default)" });
   const on = message !== undefined;

@@ -1,7 +1,7 @@
 import { setTimeout as delay } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
 import { onHost, rigUp, type RigState } from "./support/rig.js";
-import { APP_SECRET, containersOn, createProject, describeRig, sampleConfig, versionOn, type MrskRun, type Project } from "./support/project.js";
+import { APP_SECRET, containersOn, createProject, describeRig, resetHosts, sampleConfig, versionOn, type MrskRun, type Project } from "./support/project.js";
 
 // The deploy lifecycle on two real hosts (sshd + dockerd each, a real registry with a password),
 // with the Traefik driver. The rig's Traefik is a stand-in that routes nothing, so which version
@@ -23,12 +23,15 @@ async function versionsEverywhere(): Promise<string[]> {
 
 beforeAll(async () => {
   rig = await rigUp({ hosts: 2 });
-  for (const i of [1, 2]) await onHost(i, `docker rm -f $(docker ps -aq --filter label=service=${SERVICE}) 2>/dev/null; rm -rf .mrsk`);
+  await resetHosts(rig);
   project = createProject(rig, SERVICE);
   project.writeConfig(sampleConfig(rig, SERVICE));
 });
 
-afterAll(() => project?.remove());
+afterAll(async () => {
+  project?.remove();
+  await resetHosts(rig);
+});
 
 function reportOnFailure(): void {
   onTestFailed(async () => {

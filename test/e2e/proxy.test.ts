@@ -1,7 +1,7 @@
 import tls from "node:tls";
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
 import { describeLoad, getOnce, startLoad } from "../../tools/load.mjs";
-import { createProject, describeRig, proxyConfig, type MrskRun, type Project } from "./support/project.js";
+import { createProject, describeRig, proxyConfig, resetHosts, type MrskRun, type Project } from "./support/project.js";
 import { httpGet, onHost, rigUp, type RigState } from "./support/rig.js";
 
 // The Caddy driver on two real hosts: zero failed requests under keep-alive load through many
@@ -31,19 +31,17 @@ function report(name: string, result: Parameters<typeof describeLoad>[0]): void 
 
 beforeAll(async () => {
   rig = await rigUp({ hosts: 2 });
-  // Start from hosts without any proxy or app of these tests (and without another test's Traefik on port 80).
-  for (const i of [1, 2]) {
-    await onHost(i, "docker rm -f mrsk-proxy traefik $(docker ps -aq --filter label=service=alpha --filter label=service=beta) 2>/dev/null; docker ps -aq --filter label=service=beta | xargs -r docker rm -f; rm -rf .mrsk/proxy .mrsk/alpha .mrsk/beta .mrsk/lock-alpha .mrsk/lock-beta");
-  }
+  await resetHosts(rig);
   alpha = createProject(rig, "alpha");
   alpha.writeConfig(proxyConfig(rig, "alpha", { host: "alpha.test" }));
   beta = createProject(rig, "beta");
   beta.writeConfig(proxyConfig(rig, "beta", { host: "beta.test" }));
 });
 
-afterAll(() => {
+afterAll(async () => {
   alpha?.remove();
   beta?.remove();
+  await resetHosts(rig);
 });
 
 describe("Caddy proxy driver", () => {

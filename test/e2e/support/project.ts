@@ -176,3 +176,15 @@ export async function describeRig(state: RigState): Promise<string> {
   );
   return parts.join("\n");
 }
+
+/**
+ * Removes every container, the proxy network and volumes, and every file mrsk wrote, from all rig
+ * hosts: test files that hold ports 80/443 (Traefik, the Caddy proxy) start from clean hosts.
+ */
+export async function resetHosts(state: RigState): Promise<void> {
+  await Promise.all(
+    state.hosts.map((_, i) =>
+      onHost(i + 1, "docker ps -aq | xargs -r docker rm -f >/dev/null; docker network rm mrsk >/dev/null 2>&1; docker volume prune -f >/dev/null; rm -rf .mrsk *-*/"),
+    ),
+  );
+}

@@ -14,6 +14,7 @@ import {
   type ContainerRow,
 } from "../commands/app.js";
 import { recordAudit } from "../commands/audit.js";
+import { writeStdinToFile } from "../commands/files.js";
 import { chain, combine, type Cmd } from "../commands/shell.js";
 import type { Config } from "../config/model.js";
 import type { Role } from "../config/role.js";
@@ -110,13 +111,12 @@ async function startNewContainers(ctx: FlowContext, config: Config, slots: reado
   await Promise.all(
     slots.map(async (slot) => {
       const env = slot.role.env(slot.host);
-      if (env.secrets.length > 0) {
-        await slot.session.upload(config.roleEnvFile(slot.role), envFileContent(config.secretValues(env)), 0o600);
-      }
-      const tags = auditTags(ctx, config, slot.role.name);
       const steps: Cmd[] = [];
+      // The env file travels on stdin in the same round trip as the `docker run` that reads it.
+      const secrets = env.secrets.length > 0 ? envFileContent(config.secretValues(env)) : undefined;
+      if (secrets !== undefined) steps.push(writeStdinToFile(config.roleEnvFile(slot.role), 0o600));
       if (slot.replacedName !== undefined) steps.push(renameContainer(slot.newName, slot.replacedName));
-      steps.push(recordAudit(config, tags, `Booted app version ${request.version}`));
+      steps.push(recordAudit(config, auditTags(ctx, config, slot.role.name), `Booted app version ${request.version}`));
       steps.push(
         runApp(config, slot.role, {
           version: request.version,
@@ -125,7 +125,7 @@ async function startNewContainers(ctx: FlowContext, config: Config, slots: reado
           proxyArgs: request.driver.appRunArgs(config, slot.role),
         }),
       );
-      await slot.session.run(combine(...steps));
+      await slot.session.run(combine(...steps), secrets === undefined ? {} : { stdin: secrets });
     }),
   );
 }

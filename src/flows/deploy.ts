@@ -78,8 +78,10 @@ async function deployVersion(ctx: FlowContext, options: DeployOptions, mode: Mod
       ...(options.signal === undefined ? {} : { signal: options.signal }),
       beforeStart: () => runReleaseCommand(ctx, config, version, appHosts.includes(selection.primaryHost) ? selection.primaryHost : appHosts[0]!),
     });
-    await markLatest(ctx, config, version, appHosts);
-    if (mode !== "redeploy") await pruneEverywhere(ctx, config, appHosts, { containers: true, images: true });
+    await Promise.all([
+      markLatest(ctx, config, version, appHosts),
+      mode === "redeploy" ? undefined : pruneEverywhere(ctx, config, appHosts, { containers: true, images: true }),
+    ]);
   });
   await runHook(ctx, config, "post-deploy", hook({ runtimeSeconds: (Date.now() - started) / 1000 }));
   ctx.output.emit({ type: "done", ok: true, durationMs: Date.now() - started });

@@ -13,15 +13,22 @@ import type { FlowContext } from "./context.js";
 export async function pruneEverywhere(ctx: FlowContext, config: Config, hosts: readonly string[], what: { containers: boolean; images: boolean }): Promise<void> {
   ctx.output.phase(`Pruning old ${[what.containers && "containers", what.images && "images"].filter(Boolean).join(" and ")} on ${hosts.join(", ")}`);
   const tags = auditTags(ctx, config);
-  await onHosts(await ctx.transport(), hosts, async (session) => {
-    if (what.containers) await session.run(chain(recordAudit(config, tags, "Pruned containers"), pruneStoppedContainers(config)));
-    if (what.images) await pruneImages(session, config, tags);
-  });
+  // The steps are independent, so they run at once on their own channels: one round trip, then the removal.
+  await onHosts(await ctx.transport(), hosts, (session) =>
+    Promise.all([
+      what.containers ? session.run(chain(recordAudit(config, tags, "Pruned containers"), pruneStoppedContainers(config))) : undefined,
+      what.images ? pruneImages(session, config, tags) : undefined,
+    ]),
+  );
 }
 
 async function pruneImages(session: HostSession, config: Config, tags: ReturnType<typeof auditTags>): Promise<void> {
-  await session.run(chain(recordAudit(config, tags, "Pruned images"), pruneDanglingImages(config)));
-  const [images, inUse] = await Promise.all([session.run(listServiceImages(config)), session.run(listImagesInUse(config))]);
+  const [, images, inUse] = await Promise.all([
+    session.run(chain(recordAudit(config, tags, "Pruned images"), pruneDanglingImages(config))),
+    session.run(listServiceImages(config)),
+    session.run(listImagesInUse(config)),
+  ]);
+  // A container removed meanwhile may still count as using its image: that image goes next time.
   const unused = unusedImages(images.stdout, inUse.stdout);
   if (unused.length > 0) await session.run(removeImages(unused), { tolerate: true });
 }

@@ -1,5 +1,6 @@
 import { ensureDirectory, runOnce } from "../commands/app.js";
 import { recordAudit } from "../commands/audit.js";
+import { writeStdinToFile } from "../commands/files.js";
 import { combine } from "../commands/shell.js";
 import type { Config } from "../config/model.js";
 import { envFileContent } from "../config/env.js";
@@ -17,13 +18,14 @@ export async function runReleaseCommand(ctx: FlowContext, config: Config, versio
   ctx.output.phase(`Running the release command on ${host}: ${line}`);
   const session = await (await ctx.transport()).session(host);
   const env = role.env(host);
-  if (env.secrets.length > 0) {
-    await session.run(ensureDirectory(`${config.appDirectory}/env/roles`));
-    await session.upload(config.roleEnvFile(role), envFileContent(config.secretValues(env)), 0o600);
-  }
+  const secrets = env.secrets.length > 0 ? envFileContent(config.secretValues(env)) : undefined;
   const result = await session.run(
-    combine(recordAudit(config, auditTags(ctx, config, role.name), `Ran release command for version ${version}`), runOnce(config, role, host, version, line)),
-    { tolerate: true, echo: true },
+    combine(
+      ...(secrets === undefined ? [] : [ensureDirectory(`${config.appDirectory}/env/roles`), writeStdinToFile(config.roleEnvFile(role), 0o600)]),
+      recordAudit(config, auditTags(ctx, config, role.name), `Ran release command for version ${version}`),
+      runOnce(config, role, host, version, line),
+    ),
+    { tolerate: true, echo: true, ...(secrets === undefined ? {} : { stdin: secrets }) },
   );
   if (result.exitCode !== 0) {
     throw new MrskError(`The release command failed on ${host} with exit code ${result.exitCode ?? "signal"}; nothing was switched\n${(result.stdout + result.stderr).trimEnd().replace(/^/gm, "    ")}`, {

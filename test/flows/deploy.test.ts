@@ -51,6 +51,7 @@ const commands = (ctx: TestFlowContext, host: string): string[] => ctx.commands(
 
 const RUN_WEB_999 = (host: string) =>
   `docker run --detach --restart unless-stopped --name app-web-999 --hostname ${host}-HEX --env MRSK_CONTAINER_NAME=app-web-999 --env MRSK_VERSION=999 --env MRSK_HOST=${host} --env RAILS_ENV=production --env-file .mrsk/app/env/roles/web.env --health-cmd 'curl -fsS http://localhost:3000/up || exit 1' --health-interval 1s --log-opt max-size=10m --label service=app --label role=web --label destination= --label traefik.http.services.app-web.loadbalancer.server.scheme=http --label 'traefik.http.routers.app-web.rule=PathPrefix(\`/\`)' --label traefik.http.middlewares.app-web-retry.retry.attempts=5 --label traefik.http.middlewares.app-web-retry.retry.initialinterval=500ms --label traefik.http.routers.app-web.middlewares=app-web-retry@docker dhh/app:999`;
+const WRITE_ENV = "umask 077 && : > .mrsk/app/env/roles/web.env && chmod 0600 .mrsk/app/env/roles/web.env && cat > .mrsk/app/env/roles/web.env && ";
 const PS_ALL = `docker ps --all --filter label=service=app --filter label=destination= --format '{{.Names}}\t{{.State}}\t{{.Label "role"}}\t{{.Image}}\t{{.CreatedAt}}'`;
 const HEALTH = (name: string) => `docker inspect --format '{{.Name}} {{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}{{end}}' ${name}`;
 const TRAEFIK =
@@ -73,8 +74,7 @@ describe("deploy", () => {
       "mkdir -p .mrsk/app && echo '[TIME] [USER] Pulled image with version 999' >> .mrsk/app/audit.log && docker pull dhh/app:999",
       TRAEFIK,
       `mkdir -p .mrsk/app/env/roles ; ${PS_ALL}`,
-      "upload .mrsk/app/env/roles/web.env (mode 600)",
-      `mkdir -p .mrsk/app && echo '[TIME] [USER] [web] Booted app version 999' >> .mrsk/app/audit.log && ${RUN_WEB_999("1.1.1.1")}`,
+      `${WRITE_ENV}mkdir -p .mrsk/app && echo '[TIME] [USER] [web] Booted app version 999' >> .mrsk/app/audit.log && ${RUN_WEB_999("1.1.1.1")}`,
       HEALTH("app-web-999"),
       "docker stop app-web-998",
       "mkdir -p .mrsk/app && echo '[TIME] [USER] Tagging dhh/app:999 as the latest image' >> .mrsk/app/audit.log && docker tag dhh/app:999 dhh/app:latest",
@@ -109,7 +109,7 @@ describe("deploy", () => {
     await deploy(ctx, { skipPush: true });
     const lines = commands(ctx, "1.1.1.1");
     expect(lines).toContain(
-      `docker rename app-web-999 app-web-999_replaced_HEX && mkdir -p .mrsk/app && echo '[TIME] [USER] [web] Booted app version 999' >> .mrsk/app/audit.log && ${RUN_WEB_999("1.1.1.1")}`,
+      `${WRITE_ENV}docker rename app-web-999 app-web-999_replaced_HEX && mkdir -p .mrsk/app && echo '[TIME] [USER] [web] Booted app version 999' >> .mrsk/app/audit.log && ${RUN_WEB_999("1.1.1.1")}`,
     );
     expect(lines).toContain("docker stop app-web-999_replaced_HEX");
   });
@@ -156,7 +156,7 @@ describe("deploy", () => {
     const lines = commands(ctx, "1.1.1.1");
     const release = lines.findIndex((l) => l.endsWith("dhh/app:999 bin/rails db:migrate"));
     expect(lines[release]).toBe(
-      "mkdir -p .mrsk/app && echo '[TIME] [USER] [web] Ran release command for version 999' >> .mrsk/app/audit.log && docker run --rm --env MRSK_CONTAINER_NAME=app-web-999 --env MRSK_VERSION=999 --env MRSK_HOST=1.1.1.1 --env RAILS_ENV=production --env-file .mrsk/app/env/roles/web.env dhh/app:999 bin/rails db:migrate",
+      "mkdir -p .mrsk/app/env/roles && " + WRITE_ENV + "mkdir -p .mrsk/app && echo '[TIME] [USER] [web] Ran release command for version 999' >> .mrsk/app/audit.log && docker run --rm --env MRSK_CONTAINER_NAME=app-web-999 --env MRSK_VERSION=999 --env MRSK_HOST=1.1.1.1 --env RAILS_ENV=production --env-file .mrsk/app/env/roles/web.env dhh/app:999 bin/rails db:migrate",
     );
     expect(release).toBeLessThan(lines.findIndex((l) => l.includes("docker run --detach")));
     expect(commands(ctx, "1.1.1.2").some((l) => l.includes("db:migrate"))).toBe(false);

@@ -177,7 +177,7 @@ describe("uploads", () => {
     );
   });
 
-  it("falls back to cat when the server has no SFTP", async () => {
+  it("needs no SFTP subsystem on the server", async () => {
     const plain = await startSshd({ sftp: false });
     try {
       const ssh = new SshTransport({ settings: { ...settingsFor(), port: plain.port, keys: [plain.clientKey] }, redact });

@@ -1,16 +1,17 @@
 import { describe, expect, it } from "vitest";
 import { toShell } from "../../src/commands/shell.js";
-import { remotePath, writeFileCommand } from "../../src/transport/ssh-upload.js";
+import { writeStdinToFile } from "../../src/commands/files.js";
+import { remotePath } from "../../src/transport/ssh-upload.js";
 
-describe("writeFileCommand", () => {
+describe("writeStdinToFile", () => {
   it("truncates under a private umask, sets the mode, then writes stdin", () => {
-    expect(toShell(writeFileCommand(".mrsk/env/roles/web.env", 0o600))).toBe(
+    expect(toShell(writeStdinToFile(".mrsk/env/roles/web.env", 0o600))).toBe(
       "umask 077 && : > .mrsk/env/roles/web.env && chmod 0600 .mrsk/env/roles/web.env && cat > .mrsk/env/roles/web.env",
     );
   });
 
   it("quotes awkward paths through the one quoting function", () => {
-    expect(toShell(writeFileCommand("it's here", 0o644))).toBe("umask 077 && : > 'it'\\''s here' && chmod 0644 'it'\\''s here' && cat > 'it'\\''s here'");
+    expect(toShell(writeStdinToFile("it's here", 0o644))).toBe("umask 077 && : > 'it'\\''s here' && chmod 0644 'it'\\''s here' && cat > 'it'\\''s here'");
   });
 });
 

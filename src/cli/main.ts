@@ -3,6 +3,7 @@ import { TOOL_VERSION } from "../version.js";
 import { registerAccessoryCommands } from "./accessory.js";
 import { registerAliases } from "./aliases.js";
 import { registerAppCommands } from "./app.js";
+import { registerBuildCommands } from "./build.js";
 import { registerDeployCommands } from "./deploy.js";
 import { registerDeploymentCommands } from "./details.js";
 import { registerLockCommands } from "./lock.js";
@@ -36,6 +37,7 @@ export function buildProgram(): Command {
 
   registerMainCommands(program);
   registerDeployCommands(program);
+  registerBuildCommands(program);
   registerServerCommands(program);
   registerLockCommands(program);
   registerProxyCommands(program);

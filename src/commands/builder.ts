@@ -78,3 +78,11 @@ export function buildxAvailable(): Cmd {
 export function dockerAvailable(): Cmd {
   return docker("--version");
 }
+
+export function removeBuildxBuilder(config: Config): Cmd {
+  return docker("buildx", "rm", builderName(config));
+}
+
+export function buildxDetails(config: Config): Cmd {
+  return combine(docker("buildx", "ls"), docker("buildx", "inspect", builderName(config)));
+}

@@ -1,3 +1,5 @@
+import { RUBY_CONTROL_ESCAPES } from "./ruby-values.js";
+
 // Container environment: clear values go on the `docker run` line (so `${VAR}` still expands on the
 // host, as MRSK documents), secret values go into an env file uploaded with mode 0600.
 
@@ -63,23 +65,12 @@ export function envFileContent(values: ReadonlyArray<readonly [string, string]>)
   return values.map(([k, v]) => `${k}=${escapeEnvFileValue(v)}`).join("\n") + "\n";
 }
 
-const CONTROL_ESCAPES: Record<string, string> = {
-  "\n": "\\n",
-  "\t": "\\t",
-  "\r": "\\r",
-  "\f": "\\f",
-  "\v": "\\v",
-  "\b": "\\b",
-  "\x07": "\\a",
-  "\x1b": "\\e",
-};
-
 export function escapeEnvFileValue(value: string): string {
   let out = "";
   for (const ch of value) {
     const code = ch.codePointAt(0)!;
     if (ch === "\\") out += "\\\\";
-    else if (CONTROL_ESCAPES[ch] !== undefined) out += CONTROL_ESCAPES[ch];
+    else if (RUBY_CONTROL_ESCAPES[ch] !== undefined) out += RUBY_CONTROL_ESCAPES[ch];
     else if (code < 0x20 || code === 0x7f) out += `\\x${code.toString(16).toUpperCase().padStart(2, "0")}`;
     else out += ch;
   }

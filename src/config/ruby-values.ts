@@ -103,7 +103,8 @@ export function formatRubyFloat(value: number): string {
   return `${sign}${digits[0]}.${digits.slice(1) || "0"}e${expText}`;
 }
 
-const NAMED_ESCAPES: Record<string, string> = {
+/** Control characters Ruby's `inspect` and `dump` write by name. */
+export const RUBY_CONTROL_ESCAPES: Readonly<Record<string, string>> = {
   "\n": "\\n",
   "\t": "\\t",
   "\r": "\\r",
@@ -112,9 +113,9 @@ const NAMED_ESCAPES: Record<string, string> = {
   "\b": "\\b",
   "\x07": "\\a",
   "\x1b": "\\e",
-  '"': '\\"',
-  "\\": "\\\\",
 };
+
+const NAMED_ESCAPES: Record<string, string> = { ...RUBY_CONTROL_ESCAPES, '"': '\\"', "\\": "\\\\" };
 
 function inspectString(text: string): string {
   let out = '"';

@@ -31,7 +31,7 @@ import { caddyDriver } from "./caddy.js";
 async function proxyTarget(ctx: FlowContext): Promise<{ config: Config; hosts: string[] }> {
   const config = await ctx.config();
   if (config.proxyDriver !== "caddy") {
-    throw new MrskError("This configuration uses Traefik (a `traefik:` section), not the Caddy proxy", { hint: "use `mrsk traefik …` for it" });
+    throw new MrskError("This configuration uses Traefik (MRSK's proxy), not the Caddy proxy of a `proxy:` section", { hint: "use `mrsk traefik …` for it" });
   }
   const { hosts: selected } = await ctx.selection();
   const hosts = config.proxyHosts.filter((h) => selected.includes(h));
@@ -84,10 +84,12 @@ export async function removeProxyCommand(ctx: FlowContext, options: LockChoice &
     if (options.force !== true) {
       const states = await onHosts(transport, hosts, async (s) => parseProxyHostState((await s.run(prepareProxyHost())).stdout));
       const others = hosts.flatMap((host, i) =>
-        [...states[i]!.sites.values()].filter((site) => site.service !== config.service).map((site) => `${host}: ${site.service} (${site.role})`),
+        [...states[i]!.sites.values()]
+          .filter((site) => site.service !== config.service || (site.destination ?? "") !== (config.destination ?? ""))
+          .map((site) => `${host}: ${site.service} (${site.role}${site.destination ? `, ${site.destination}` : ""})`),
       );
       if (others.length > 0) {
-        throw new MrskError(`Other services still route through the proxy:\n${others.map((o) => `    ${o}`).join("\n")}`, {
+        throw new MrskError(`Other apps still route through the proxy:\n${others.map((o) => `    ${o}`).join("\n")}`, {
           hint: "remove them first, or pass --force to remove the proxy anyway (their sites go down)",
         });
       }

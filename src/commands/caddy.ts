@@ -100,9 +100,10 @@ function siteAddresses(settings: ProxySettings): string[] {
 function reverseProxy(role: Role, settings: ProxySettings): string[] {
   return [
     `reverse_proxy ${rotationAlias(role)}:${settings.appPort} {`,
-    // Each request resolves the alias anew (no upstream keep-alive) and retries a refused
-    // connection briefly, so moving the alias between containers loses no request.
-    "\tlb_try_duration 5s",
+    // Each request resolves the alias anew (no upstream keep-alive) and is retried (a failed dial,
+    // or a GET whose connection was reset) for a while, so moving the alias between containers
+    // loses no request even when the hosts are slow.
+    "\tlb_try_duration 10s",
     "\tlb_try_interval 50ms",
     "\ttransport http {",
     "\t\tkeepalive off",

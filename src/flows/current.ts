@@ -82,14 +82,17 @@ export async function deployedVersion(ctx: FlowContext, config: Config, hosts: r
   );
 }
 
-/** Refuses, before anything changes, a version whose image a host does not have. */
+/** Refuses, before anything changes, a version whose image a host does not have, naming the versions every host has. */
 export async function ensureImageEverywhere(ctx: FlowContext, config: Config, version: string, hosts: readonly string[]): Promise<void> {
   if (ctx.dryRun) return;
-  const tags = await onHosts(await ctx.transport(), hosts, async (session) => lines((await session.run(listImageTags(config))).stdout));
-  const missing = hosts.filter((_, i) => !tags[i]!.includes(version));
+  const tagsPerHost = await onHosts(await ctx.transport(), hosts, async (session) =>
+    lines((await session.run(listImageTags(config))).stdout).filter((t) => !t.startsWith("latest") && t !== "<none>"),
+  );
+  const missing = hosts.filter((_, i) => !tagsPerHost[i]!.includes(version));
   if (missing.length === 0) return;
-  throw new MrskError(`The image ${config.imageRef(version)} is not on ${missing.join(", ")}; nothing was changed`, {
-    hint: "deploy it (mrsk deploy), or pass --version with a version the hosts have (see `mrsk app images`)",
+  const everywhere = tagsPerHost[0]!.filter((t) => tagsPerHost.every((tags) => tags.includes(t))).sort();
+  throw new MrskError(`Version ${version} is not available on ${missing.join(", ")}; nothing was changed`, {
+    hint: everywhere.length > 0 ? `versions available on every host: ${everywhere.join(", ")}` : "no version is available on every host; deploy instead",
   });
 }
 

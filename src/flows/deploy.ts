@@ -1,14 +1,15 @@
-import { listImageTags, tagLatest } from "../commands/app.js";
+import { tagLatest } from "../commands/app.js";
 import { recordAudit } from "../commands/audit.js";
 import { combine } from "../commands/shell.js";
 import type { Config } from "../config/model.js";
 import type { Selection } from "../config/selection.js";
-import { MrskError } from "../errors.js";
+import { checkVersion } from "../config/version.js";
 import { onHosts } from "../transport/fanout.js";
 import { bootAccessories } from "./accessory.js";
 import { auditTags } from "./audit.js";
 import { bootFleet } from "./boot.js";
 import { bootstrapServers } from "./bootstrap.js";
+import { ensureImageEverywhere } from "./current.js";
 import type { FlowContext } from "./context.js";
 import { runHook, type HookDetails } from "./hooks.js";
 import { buildAndPush, loginEverywhere, pullEverywhere } from "./image.js";
@@ -89,6 +90,7 @@ async function deployVersion(ctx: FlowContext, options: DeployOptions, mode: Mod
 
 /** `rollback VERSION`: boots a version whose image is still on every host. Nothing is pulled. */
 export async function rollback(ctx: FlowContext, version: string, options: Omit<DeployOptions, "skipPush">): Promise<void> {
+  checkVersion(version);
   const started = Date.now();
   const config = await ctx.config();
   const selection = await ctx.selection();
@@ -98,7 +100,7 @@ export async function rollback(ctx: FlowContext, version: string, options: Omit<
   await runHook(ctx, config, "pre-connect", hook());
   await connectAll(ctx, selection.hosts);
   await withLock(ctx, config, { version, ...lockWait(options) }, async () => {
-    await ensureVersionEverywhere(ctx, config, version, appHosts);
+    await ensureImageEverywhere(ctx, config, version, appHosts);
     await runHook(ctx, config, "pre-deploy", hook());
     options.signal?.throwIfAborted();
     await bootFleet(ctx, config, {
@@ -131,17 +133,4 @@ async function markLatest(ctx: FlowContext, config: Config, version: string, hos
   await onHosts(await ctx.transport(), hosts, (session) =>
     session.run(combine(recordAudit(config, tags, `Tagging ${config.imageRef(version)} as the latest image`), tagLatest(config, version))),
   );
-}
-
-async function ensureVersionEverywhere(ctx: FlowContext, config: Config, version: string, hosts: readonly string[]): Promise<void> {
-  if (ctx.dryRun) return;
-  const tagsPerHost = await onHosts(await ctx.transport(), hosts, async (session) =>
-    new Set((await session.run(listImageTags(config))).stdout.split("\n").map((t) => t.trim()).filter((t) => t !== "" && !t.startsWith("latest") && t !== "<none>")),
-  );
-  const missing = hosts.filter((_, i) => !tagsPerHost[i]!.has(version));
-  if (missing.length === 0) return;
-  const everywhere = [...tagsPerHost[0]!].filter((t) => tagsPerHost.every((tags) => tags.has(t))).sort();
-  throw new MrskError(`Version ${version} is not available on ${missing.join(", ")}; nothing was changed`, {
-    hint: everywhere.length > 0 ? `versions available on every host: ${everywhere.join(", ")}` : "no version is available on every host; deploy instead",
-  });
 }

@@ -37,7 +37,7 @@ describe("Caddy site files", () => {
       [
         "http://app.example.com {",
         "\treverse_proxy app-web.live:3000 {",
-        "\t\tlb_try_duration 5s",
+        "\t\tlb_try_duration 10s",
         "\t\tlb_try_interval 50ms",
         "\t\ttransport http {",
         "\t\t\tkeepalive off",

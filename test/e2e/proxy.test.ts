@@ -21,7 +21,11 @@ async function run(project: Project, args: string[], env: Record<string, string>
 
 function reportOnFailure(): void {
   onTestFailed(async () => {
-    console.error(`mrsk output:\n${last?.output ?? "(none)"}\n\nrig state:\n${await describeRig(rig)}\n${(await onHost(1, "cat .mrsk/proxy/sites/*.caddy")).stdout}`);
+    const proxyErrors = await Promise.all([1, 2].map((i) => onHost(i, "docker logs mrsk-proxy 2>&1 | grep -v 'install root' | grep -i error | tail -20")));
+    console.error(
+      `mrsk output:\n${last?.output ?? "(none)"}\n\nrig state:\n${await describeRig(rig)}\n${(await onHost(1, "cat .mrsk/proxy/sites/*.caddy")).stdout}\n` +
+        `proxy errors:\n${proxyErrors.map((r) => r.stdout).join("\n---\n")}`,
+    );
   });
 }
 

@@ -77,7 +77,7 @@ describe("app boot", () => {
 
   it("boots a version given with --version only when every host has its image", async () => {
     const ctx = operateContext(config, { "1.1.1.1": deployed999, "1.1.1.2": { ...deployed999, images: [["aaa", "999"]] } }, { version: "998" });
-    await expect(bootApp(ctx)).rejects.toThrow("The image dhh/app:998 is not on 1.1.1.2; nothing was changed");
+    await expect(bootApp(ctx)).rejects.toThrow("Version 998 is not available on 1.1.1.2; nothing was changed");
     expect(commandsOn(ctx, "1.1.1.1")).toEqual([LOCK, "docker image ls dhh/app --format '{{.Tag}}'", UNLOCK]);
   });
 

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
-import { containersOn, createProject, describeRig, type MrskRun, type Project } from "./support/project.js";
+import { containersOn, createProject, describeRig, rigBasics, type MrskRun, type Project } from "./support/project.js";
 import { onHost, rigUp, type RigState } from "./support/rig.js";
 
 // A registry on the deploying machine only (`registry.server: localhost:PORT`, no account): the
@@ -38,15 +38,7 @@ beforeAll(async () => {
       "    hosts:",
       ...rig.hosts.map((h) => `      - ${h.address}`),
       "    traefik: false",
-      "registry:",
-      `  server: localhost:${PORT}`,
-      "builder:",
-      "  multiarch: false",
-      "  args:",
-      '    VERSION: <%= ENV["VERSION"] %>',
-      "ssh:",
-      "  keys:",
-      `    - ${rig.sshKey}`,
+      ...rigBasics(rig, ["registry:", `  server: localhost:${PORT}`]),
       "readiness_delay: 1",
       "",
     ].join("\n"),

@@ -5,7 +5,7 @@ import path from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
 import { onHost, readRigState, rigUp, type RigState } from "./support/rig.js";
-import { APP_SECRET, MRSK_BIN, containersOn, createProject, describeRig, type MrskRun, type Project } from "./support/project.js";
+import { APP_SECRET, MRSK_BIN, containersOn, createProject, describeRig, rigBasics, type MrskRun, type Project } from "./support/project.js";
 
 // Operating a deployment on two real hosts: accessory data surviving a reboot, `app exec` in the
 // running and in a new container, an interactive shell through a pty, following logs, read-only
@@ -38,23 +38,12 @@ function config(state: RigState): string {
     "    hosts:",
     ...HOSTS.map((h) => `      - ${h}`),
     "    traefik: false",
-    "registry:",
-    `  server: ${state.registry.server}`,
-    `  username: ${state.registry.username}`,
-    "  password:",
-    "    - MRSK_REGISTRY_PASSWORD",
+    ...rigBasics(state),
     "env:",
     "  clear:",
     "    GREETING: hello",
     "  secret:",
     "    - APP_SECRET",
-    "builder:",
-    "  multiarch: false",
-    "  args:",
-    '    VERSION: <%= ENV["VERSION"] %>',
-    "ssh:",
-    "  keys:",
-    `    - ${state.sshKey}`,
     "traefik:",
     "  args:",
     "    providers.providersThrottleDuration: 0s",

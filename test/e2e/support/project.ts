@@ -31,24 +31,14 @@ export interface MrskRun {
   output: string;
 }
 
-/** Config for the sample app on every rig host (or `hosts`), Traefik driver, secrets from .env. */
-export function sampleConfig(state: RigState, service: string, options: { hosts?: readonly string[]; extra?: string } = {}): string {
-  const hosts = options.hosts ?? state.hosts.map((h) => h.address);
+/**
+ * What every test config shares: a registry (by default the rig's, its password from the
+ * MRSK_REGISTRY_PASSWORD secret), a plain `docker build` of the sample app with VERSION and BROKEN
+ * build args, and the rig's SSH key.
+ */
+export function rigBasics(state: RigState, registry: readonly string[] = rigRegistry(state)): string[] {
   return [
-    `service: ${service}`,
-    "image: mrsk-e2e/sample",
-    "servers:",
-    ...hosts.map((h) => `  - ${h}`),
-    "registry:",
-    `  server: ${state.registry.server}`,
-    `  username: ${state.registry.username}`,
-    "  password:",
-    "    - MRSK_REGISTRY_PASSWORD",
-    "env:",
-    "  clear:",
-    "    GREETING: hello",
-    "  secret:",
-    "    - APP_SECRET",
+    ...registry,
     "builder:",
     "  multiarch: false",
     "  args:",
@@ -57,6 +47,27 @@ export function sampleConfig(state: RigState, service: string, options: { hosts?
     "ssh:",
     "  keys:",
     `    - ${state.sshKey}`,
+  ];
+}
+
+function rigRegistry(state: RigState): string[] {
+  return ["registry:", `  server: ${state.registry.server}`, `  username: ${state.registry.username}`, "  password:", "    - MRSK_REGISTRY_PASSWORD"];
+}
+
+/** Config for the sample app on every rig host (or `hosts`), Traefik driver, secrets from .env. */
+export function sampleConfig(state: RigState, service: string, options: { hosts?: readonly string[]; extra?: string } = {}): string {
+  const hosts = options.hosts ?? state.hosts.map((h) => h.address);
+  return [
+    `service: ${service}`,
+    "image: mrsk-e2e/sample",
+    "servers:",
+    ...hosts.map((h) => `  - ${h}`),
+    ...rigBasics(state),
+    "env:",
+    "  clear:",
+    "    GREETING: hello",
+    "  secret:",
+    "    - APP_SECRET",
     "traefik:",
     "  args:",
     // The rig's Traefik is a stand-in that routes nothing; no need to wait for its provider.
@@ -73,22 +84,10 @@ export function proxyConfig(state: RigState, service: string, options: { host?: 
     "image: mrsk-e2e/sample",
     "servers:",
     ...state.hosts.map((h) => `  - ${h.address}`),
-    "registry:",
-    `  server: ${state.registry.server}`,
-    `  username: ${state.registry.username}`,
-    "  password:",
-    "    - MRSK_REGISTRY_PASSWORD",
+    ...rigBasics(state),
     "env:",
     "  secret:",
     "    - APP_SECRET",
-    "builder:",
-    "  multiarch: false",
-    "  args:",
-    '    VERSION: <%= ENV["VERSION"] %>',
-    '    BROKEN: <%= ENV["BROKEN"] %>',
-    "ssh:",
-    "  keys:",
-    `    - ${state.sshKey}`,
     "proxy:",
     "  app_port: 3000",
     ...(options.host === undefined ? [] : [`  host: ${options.host}`]),

@@ -34,6 +34,9 @@ export class Output {
 
 function redactEvent(event: OutputEvent, redact: (s: string) => string): OutputEvent {
   const copy: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(event)) copy[k] = typeof v === "string" ? redact(v) : v;
+  for (const [k, v] of Object.entries(event)) {
+    // Structured data (`result.data`) is redacted through its JSON text; the mask has no quotes.
+    copy[k] = typeof v === "string" ? redact(v) : v !== null && typeof v === "object" ? JSON.parse(redact(JSON.stringify(v))) : v;
+  }
   return copy as OutputEvent;
 }

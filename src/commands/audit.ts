@@ -9,6 +9,8 @@ export interface AuditTags {
   performer: string;
   destination?: string | undefined;
   role?: string | undefined;
+  /** Masks secret values, so a command line a user ran never lands in the log with one. */
+  redact?: ((text: string) => string) | undefined;
 }
 
 export function auditLine(tags: AuditTags, message: string): string {
@@ -17,7 +19,8 @@ export function auditLine(tags: AuditTags, message: string): string {
 }
 
 export function recordAudit(config: Config, tags: AuditTags, message: string): Cmd {
-  return combine(cmd("mkdir", "-p", config.appDirectory), append(cmd("echo", auditLine(tags, message)), config.auditLog));
+  const line = auditLine(tags, message);
+  return combine(cmd("mkdir", "-p", config.appDirectory), append(cmd("echo", tags.redact === undefined ? line : tags.redact(line)), config.auditLog));
 }
 
 export function readAudit(config: Config, lines = 50): Cmd {

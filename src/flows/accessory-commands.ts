@@ -208,7 +208,7 @@ export async function execAccessory(ctx: FlowContext, name: string, request: Acc
         await session.run(ensureDirectory(`${config.appDirectory}/env/accessories`));
         await session.upload(config.accessoryEnvFile(accessory), envFileContent(config.secretValues(accessory.env)), 0o600);
       }
-      await session.run(recordAudit(config, auditTags(ctx, config), `Executed cmd '${ctx.output.redactor.redact(request.line)}' on ${accessory.name} accessory`));
+      await session.run(recordAudit(config, auditTags(ctx, config), `Executed cmd '${request.line}' on ${accessory.name} accessory`));
     },
     cmd: request.reuse
       ? execInAccessory(accessory, request.line, { interactive: request.interactive, env: request.env })

@@ -302,7 +302,7 @@ function execStep(
     return {
       label,
       title: `Running ${request.line} in ${name}`,
-      prepare: async () => void (await session.run(recordAudit(config, tags, `Executed cmd '${ctx.output.redactor.redact(request.line)}' on app version ${role.versionOf(name)}`))),
+      prepare: async () => void (await session.run(recordAudit(config, tags, `Executed cmd '${request.line}' on app version ${role.versionOf(name)}`))),
       cmd: execInContainer(name, request.line, request.interactive, request.env),
     };
   }
@@ -315,7 +315,7 @@ function execStep(
         await session.run(ensureDirectory(`${config.appDirectory}/env/roles`));
         await session.upload(config.roleEnvFile(role), envFileContent(config.secretValues(env)), 0o600);
       }
-      await session.run(recordAudit(config, tags, `Executed cmd '${ctx.output.redactor.redact(request.line)}' on app version ${version}`));
+      await session.run(recordAudit(config, tags, `Executed cmd '${request.line}' on app version ${version}`));
     },
     cmd: oneOffContainer(config, role, session.host, version!, request.line, { interactive: request.interactive, env: request.env }),
   };

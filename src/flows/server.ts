@@ -11,10 +11,9 @@ export async function execOnServers(ctx: FlowContext, line: string): Promise<voi
   const { hosts } = await ctx.selection();
   const transport = await ctx.transport();
   const tags = auditTags(ctx, config);
-  const redact = ctx.output.redactor.redact;
 
   const results = await onHostsSettled(transport, hosts, async (session) => {
-    await session.run(recordAudit(config, tags, redact(`Executed cmd '${line}' on ${session.host}`)));
+    await session.run(recordAudit(config, tags, `Executed cmd '${line}' on ${session.host}`));
     return session.run(userCommand(line), { tolerate: true });
   });
 

@@ -31,6 +31,13 @@ describe("audit commands", () => {
     );
     expect(toShell(readAudit(config))).toBe("tail -n 50 .mrsk/app/audit.log");
   });
+
+  it("mask secret values in the line they record", () => {
+    const redact = (text: string) => text.replaceAll("s3cr3t", "[REDACTED]");
+    expect(toShell(recordAudit(config, { recordedAt: "t", performer: "me", redact }, "Executed cmd 'echo s3cr3t' on h1"))).toBe(
+      "mkdir -p .mrsk/app && echo '[t] [me] Executed cmd '\\''echo [REDACTED]'\\'' on h1' >> .mrsk/app/audit.log",
+    );
+  });
 });
 
 describe("registry commands", () => {

@@ -22,8 +22,3 @@ export function lockStatus(config: Config): Cmd {
   const dir = config.lockDirectory;
   return combine(silence(cmd("stat", dir)), pipe(cmd("cat", `${dir}/details`), cmd("base64", "-d")));
 }
-
-/** Exits 0 when the lock is held, 1 when not. */
-export function lockExists(config: Config): Cmd {
-  return cmd("test", "-d", config.lockDirectory);
-}

@@ -1,6 +1,5 @@
-import { mergeEnv, readEnv, type EnvSpec } from "./env.js";
+import { mergeEnv, type EnvSpec } from "./env.js";
 import type { HostEntry } from "./hosts.js";
-import { isMapping } from "./merge.js";
 
 // One role of the app (web, workers, …): which hosts run it and how its containers are made.
 // Every derived name lives here or on Config, computed in one place.
@@ -111,8 +110,4 @@ export class Role {
       ...Object.entries(this.labels),
     ];
   }
-}
-
-export function readRoleEnv(rootEnv: EnvSpec, rawRole: unknown): EnvSpec {
-  return isMapping(rawRole) && rawRole.env !== undefined ? mergeEnv(rootEnv, readEnv(rawRole.env)) : rootEnv;
 }

@@ -53,7 +53,7 @@ export async function bootFleet(ctx: FlowContext, config: Config, request: BootR
   for (const [index, batch] of batches.entries()) {
     if (batches.length > 1) ctx.output.phase(`Booting batch ${index + 1} of ${batches.length}: ${batch.join(", ")}`);
     const sessions = await Promise.all(batch.map((h) => transport.session(h)));
-    const slots = await planSlots(ctx, config, sessions, request);
+    const slots = await planSlots(config, sessions, request);
     let served = false;
     try {
       if (index === 0 && request.beforeStart !== undefined) await request.beforeStart();
@@ -85,7 +85,7 @@ export function bootBatches(config: Config, hosts: readonly string[]): string[][
 }
 
 /** Reads what runs on each host and decides, per role there, which containers are old and new. */
-async function planSlots(ctx: FlowContext, config: Config, sessions: readonly HostSession[], request: BootRequest): Promise<BootSlot[]> {
+async function planSlots(config: Config, sessions: readonly HostSession[], request: BootRequest): Promise<BootSlot[]> {
   const perHost = await Promise.all(
     sessions.map(async (session) => {
       const roles = request.roles.filter((r) => r.hosts.includes(session.host));
@@ -139,12 +139,12 @@ async function waitUntilHealthy(ctx: FlowContext, config: Config, slots: readonl
   ctx.output.phase(`Waiting for ${describeSlots(slots)} to be healthy`);
   await Promise.all(
     slots.map((slot) =>
-      slot.role.proxied && driver.probe !== undefined ? driver.probe(ctx, config, slot, signal) : waitForSlot(ctx, config, slot, signal),
+      slot.role.proxied && driver.probe !== undefined ? driver.probe(ctx, config, slot, signal) : waitForSlot(config, slot, signal),
     ),
   );
 }
 
-async function waitForSlot(ctx: FlowContext, config: Config, slot: BootSlot, signal?: AbortSignal): Promise<void> {
+async function waitForSlot(config: Config, slot: BootSlot, signal?: AbortSignal): Promise<void> {
   const hc = slot.role.healthcheck;
   const timeoutMs = hc === undefined ? config.deployTimeout * 1000 : attemptsTimeoutMs(hc.maxAttempts, config.deployTimeout);
   const deadline = Date.now() + timeoutMs;

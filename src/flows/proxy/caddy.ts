@@ -54,8 +54,8 @@ export const caddyDriver: ProxyDriver = {
     await onHosts(transport, hosts, async (session) => applyPlan(ctx, config, session, plans[hosts.indexOf(session.host)]!));
   },
 
-  async probe(ctx: FlowContext, config: Config, slot: BootSlot, signal?: AbortSignal): Promise<void> {
-    await probeUntilHealthy(ctx, config, slot, signal);
+  async probe(_ctx: FlowContext, config: Config, slot: BootSlot, signal?: AbortSignal): Promise<void> {
+    await probeUntilHealthy(config, slot, signal);
   },
 
   async switchTraffic(ctx: FlowContext, _config: Config, slots: readonly BootSlot[]): Promise<void> {
@@ -150,7 +150,7 @@ interface ProbeAttempt {
 }
 
 /** Probes the new container over the proxy's network until it answers 2xx, or fails with the probe history. */
-async function probeUntilHealthy(ctx: FlowContext, config: Config, slot: BootSlot, signal?: AbortSignal): Promise<void> {
+async function probeUntilHealthy(config: Config, slot: BootSlot, signal?: AbortSignal): Promise<void> {
   const settings = proxySettings(config, slot.role);
   const hc = settings.healthcheck;
   const started = Date.now();
@@ -164,10 +164,10 @@ async function probeUntilHealthy(ctx: FlowContext, config: Config, slot: BootSlo
     if (result.exitCode !== 0 && result.exitCode !== 7 && result.exitCode !== 28 && result.exitCode !== 52 && result.exitCode !== 56) {
       // Not a refused/slow/empty answer: the container is gone or curl is missing.
       const state = await slot.session.run(diagnoseProbe(slot.newName), { tolerate: true });
-      if (state.stdout.trim() !== "running") throw await probeError(config, slot, settings, attempts, `the container is ${state.stdout.trim() || "gone"}`);
+      if (state.stdout.trim() !== "running") throw await probeError(slot, settings, attempts, `the container is ${state.stdout.trim() || "gone"}`);
       if (result.exitCode === 127) throw new MrskError(`curl is not installed on ${slot.host}; mrsk probes new containers with it`, { hint: `install curl on ${slot.host}` });
     }
-    if (Date.now() >= deadline) throw await probeError(config, slot, settings, attempts, `no 2xx answer within deploy_timeout (${config.deployTimeout}s)`);
+    if (Date.now() >= deadline) throw await probeError(slot, settings, attempts, `no 2xx answer within deploy_timeout (${config.deployTimeout}s)`);
     await sleep(hc.intervalMs, signal);
   }
 }
@@ -196,7 +196,7 @@ export function likelyCause(attempts: readonly ProbeAttempt[], settings: ProxySe
   return "the container did not become healthy";
 }
 
-async function probeError(config: Config, slot: BootSlot, settings: ProxySettings, attempts: readonly ProbeAttempt[], why: string): Promise<BootError> {
+async function probeError(slot: BootSlot, settings: ProxySettings, attempts: readonly ProbeAttempt[], why: string): Promise<BootError> {
   const logs = await slot.session.run(diagnoseContainer(slot.newName, 20), { tolerate: true });
   const history = summarize(attempts);
   return new BootError(

@@ -11,6 +11,7 @@ import { registerMainCommands } from "./main-commands.js";
 import { registerProxyCommands } from "./proxy.js";
 import { registerPruneCommands } from "./prune.js";
 import { registerRegistryCommands } from "./registry.js";
+import { registerSecretsCommands } from "./secrets.js";
 import { registerServerCommands } from "./server.js";
 import { registerTraefikCommands } from "./traefik.js";
 
@@ -46,6 +47,7 @@ export function buildProgram(): Command {
   registerTraefikCommands(program);
   registerPruneCommands(program);
   registerRegistryCommands(program);
+  registerSecretsCommands(program);
   registerDeploymentCommands(program);
   registerAliases(program);
 

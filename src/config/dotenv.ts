@@ -1,10 +1,11 @@
-import { execFileSync } from "node:child_process";
-import { ConfigError } from "../errors.js";
+import { ConfigError, MrskError } from "../errors.js";
+import { runSubstitutedCommand } from "./secrets/inline.js";
 
 // Reads dotenv files the way Ruby's dotenv does, since MRSK's `.env` and Kamal's `.kamal/secrets`
 // are written for it: `export` prefixes, `#` comments, single quotes (literal), double quotes
 // (escapes), multi-line quoted values, `${VAR}`/`$VAR` from the environment or earlier lines, and
-// `$(command)` run by the shell. A command that fails is an error here, not an empty secret.
+// `$(command)` run by the shell (`$(kamal secrets …)` by mrsk itself, see secrets/inline.ts). A
+// command that fails is an error here, not an empty secret.
 
 export interface DotenvContext {
   /** The file name, for error messages. */
@@ -125,11 +126,12 @@ function substitute(
   return out;
 }
 
-/** Index of the `)` closing a `$(` whose body starts at `from`, or -1. */
+/** Index of the `)` closing a `$(` whose body starts at `from`, or -1; `\(` and `\)` do not count, as in Kamal. */
 function closingParen(text: string, from: number): number {
   let depth = 1;
   for (let j = from; j < text.length; j++) {
-    if (text[j] === "(") depth++;
+    if (text[j] === "\\") j++;
+    else if (text[j] === "(") depth++;
     else if (text[j] === ")" && --depth === 0) return j;
   }
   return -1;
@@ -142,6 +144,9 @@ function runCommand(command: string, written: string, key: string, line: number,
   try {
     return exec(command, env).replace(/\n+$/, "");
   } catch (error) {
+    if (error instanceof MrskError) {
+      throw ConfigError.single(ctx.file, "", `line ${line}: the command for ${key} failed: $(${written}): ${error.message}`, error.hint);
+    }
     const status = (error as { status?: number }).status;
     throw ConfigError.single(
       ctx.file,
@@ -153,8 +158,7 @@ function runCommand(command: string, written: string, key: string, line: number,
 }
 
 function defaultExec(cwd: string) {
-  return (command: string, env: Record<string, string | undefined>): string =>
-    execFileSync("/bin/sh", ["-c", command], { cwd, env: env as NodeJS.ProcessEnv, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  return (command: string, env: Record<string, string | undefined>): string => runSubstitutedCommand(command, env, { cwd });
 }
 
 /** `.env` files as MRSK loads them: each key is set only if the environment does not have it yet. */

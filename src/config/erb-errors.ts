@@ -56,3 +56,8 @@ export function isKindOf(rubyClass: string, ancestor: string): boolean {
   }
   return false;
 }
+
+/** Exception classes `raise Class, "message"` may name. */
+export function isExceptionClass(name: string): boolean {
+  return name === "Exception" || Object.hasOwn(SUPERCLASS, name);
+}

@@ -180,6 +180,8 @@ class Interpreter {
         }
       case "seq":
         return this.body(e.body);
+      case "raise":
+        throw new RubyError(e.rubyClass, e.message === null ? e.rubyClass : rubyToS(this.eval(e.message)));
     }
   }
 

@@ -3,7 +3,7 @@
 // works across tags. Everything outside the subset is rejected here, before any code runs,
 // even in branches that would not be taken.
 
-import { RubyErbSyntaxError } from "./erb-errors.js";
+import { isExceptionClass, RubyErbSyntaxError } from "./erb-errors.js";
 import { tokenizeRuby, type StringPart, type Token } from "./erb-lexer.js";
 import type { ErbSegment } from "./erb-template.js";
 
@@ -50,6 +50,7 @@ export type Expr = { readonly line: number } & (
     }
   | { readonly k: "rescueMod"; readonly body: Expr; readonly fallback: Expr }
   | { readonly k: "seq"; readonly body: readonly Expr[] }
+  | { readonly k: "raise"; readonly rubyClass: string; readonly message: Expr | null }
 );
 
 /** Constants the subset knows, and the methods each one supports. */
@@ -515,7 +516,30 @@ class Parser {
     if (!FUNCTIONS.has(t.value)) {
       throw this.unsupported(`\`${t.value}\` (not a local variable assigned earlier, nor a supported function)`, t);
     }
+    if (t.value === "raise") {
+      const raised = this.raiseWithClass(t);
+      if (raised !== undefined) return raised;
+    }
     return { k: "call", recv: null, name: t.value, args: this.callArguments(), safe: false, line: t.line };
+  }
+
+  /** `raise ArgumentError, "message"` (or with parentheses): the form the envify docs taught. */
+  private raiseWithClass(t: Token): Expr | undefined {
+    const first = this.peek();
+    const parenthesised = first.type === "op" && first.value === "(" && !first.spaceBefore;
+    const classToken = this.peek(parenthesised ? 1 : 0);
+    if (classToken.type !== "const" || (!parenthesised && !first.spaceBefore)) return undefined;
+    if (!isExceptionClass(classToken.value)) throw this.unsupported(`the constant ${classToken.value}`, classToken);
+    if (parenthesised) this.next();
+    this.next();
+    let message: Expr | null = null;
+    if (this.peek().type === "op" && this.peek().value === ",") {
+      this.next();
+      this.skipNewlines();
+      message = this.expression();
+    }
+    if (parenthesised) this.expect("op", ")");
+    return { k: "raise", rubyClass: classToken.value, message, line: t.line };
   }
 
   private constant(t: Token): Expr {

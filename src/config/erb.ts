@@ -6,7 +6,7 @@
 // The subset: string literals ('…', "…#{}…", %q %Q %w), integers, floats, nil, true, false,
 // symbols, arrays, hashes; local variables with = ||= &&= +=; ENV["X"], ENV.fetch("X"[, default]),
 // ENV.key?, ENV["X"] = v; File.read, File.exist?; `cmd`, %x(cmd); require (json, dotenv, yaml);
-// Dotenv.load; raise "message"; RUBY_ENGINE, RUBY_ENGINE_VERSION, RUBY_VERSION; operators
+// Dotenv.load; raise "message", raise ArgumentError, "message"; RUBY_ENGINE, RUBY_ENGINE_VERSION, RUBY_VERSION; operators
 // ! && || and or not == != < <= > >= + - * / % ?: and `&.`; if/elsif/else/unless/end (inside
 // one tag or across tags), statement modifiers if/unless/rescue, begin/rescue/else/ensure/end;
 // methods strip lstrip rstrip chomp to_s to_i to_f to_json inspect empty? nil? upcase downcase

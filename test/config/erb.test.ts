@@ -323,6 +323,15 @@ describe("begin/rescue and require", () => {
     expect(issue).toMatchObject({ line: 2 });
     expect(issue.message).toContain("set DEPLOY_HOST (RuntimeError)");
   });
+
+  it("raises an exception class with a message, which rescue of that class or an ancestor catches", () => {
+    const issue = renderIssue(`<% if false %>\n<% else raise ArgumentError, "Session token missing" end %>`);
+    expect(issue).toMatchObject({ line: 2 });
+    expect(issue.message).toContain("Session token missing (ArgumentError)");
+    expect(renderIssue(`<% raise(KeyError) %>`).message).toContain("KeyError (KeyError)");
+    expect(render(`<% begin; raise ArgumentError, "x"; rescue StandardError => e; %>caught<% end %>`)).toBe("caught");
+    expect(renderIssue(`<% raise Rails, "x" %>`).message).toContain("unsupported Ruby in ERB: the constant Rails");
+  });
 });
 
 describe("Dotenv.load", () => {

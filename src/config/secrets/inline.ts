@@ -14,7 +14,8 @@ import type { AdapterEnvironment } from "./vendor-cli.js";
 // shell text (`$(kamal secrets fetch … | jq -r .KEY)`) runs in /bin/sh with `kamal` and `mrsk`
 // first on its PATH, both being this mrsk. Anything else runs in /bin/sh as before.
 
-const INLINE = /^\s*(?:kamal|mrsk)\s+secrets\s+/;
+// `bin/kamal` (a binstub) counts too: without Ruby it could not run, and mrsk gives the same answer.
+const INLINE = /^\s*(?:[^\s'"]*\/)?(?:kamal|mrsk)\s+secrets\s+/;
 const MENTIONS_CLI = /(?:^|[\s;|&(`])(?:kamal|mrsk)(?=\s)/;
 
 export interface CommandEnvironment {

@@ -137,7 +137,10 @@ describe("gcp_secret_manager adapter (gcloud)", () => {
     expect(t.fetchError("gcp", ["nope"], { account: "default" }).message).toBe("Could not read default/nope from Google Secret Manager");
   });
 
-  it("names the missing CLI", () => {
+  it("needs --account, and names the missing CLI", () => {
+    const account = t.fetchError("gcp", ["item1"]);
+    expect(account.message).toBe("Missing required option '--account'");
+    expect(account.hint).toContain("`default` for gcloud's active account");
     expect(t.fetchError("gcp", ["item1"], { account: "default" }).message).toBe("gcloud CLI is not installed: `gcloud --version` did not run");
   });
 });

@@ -54,12 +54,14 @@ describe(".kamal/secrets with kamal secrets fetch/extract", () => {
         "SECRETS=$(kamal secrets fetch --adapter 1password --account my-account --from MyVault/MyItem KAMAL_REGISTRY_PASSWORD RAILS_MASTER_KEY)",
         "KAMAL_REGISTRY_PASSWORD=$(kamal secrets extract KAMAL_REGISTRY_PASSWORD $SECRETS)",
         "RAILS_MASTER_KEY=$(mrsk secrets extract RAILS_MASTER_KEY ${SECRETS})",
+        "FROM_BINSTUB=$(bin/kamal secrets extract RAILS_MASTER_KEY $SECRETS)",
         "",
       ].join("\n"),
       fakes.dir,
     );
     expect(secrets.get("KAMAL_REGISTRY_PASSWORD")).toBe(REGISTRY);
     expect(secrets.get("RAILS_MASTER_KEY")).toBe(MASTER_KEY);
+    expect(secrets.get("FROM_BINSTUB")).toBe(MASTER_KEY);
     // As in Kamal, the fetched JSON is kept shell-escaped so that `$SECRETS` stays one word.
     expect(secrets.get("SECRETS")).toBe(rubyShellescape(`{"MyVault/MyItem/KAMAL_REGISTRY_PASSWORD":${JSON.stringify(REGISTRY)},"MyVault/MyItem/RAILS_MASTER_KEY":"${MASTER_KEY}"}`));
   });

@@ -20,11 +20,14 @@ export abstract class SecretsAdapter {
     return true;
   }
 
+  /** What --account is for this vault, for the error when it is missing. */
+  protected get accountHint(): string {
+    return "(the account, user or email it signs in with)";
+  }
+
   fetch(secrets: readonly string[], options: FetchOptions = {}): SecretValues {
     if (this.requiresAccount && isBlank(options.account)) {
-      throw new SecretsAdapterError("Missing required option '--account'", {
-        hint: `the ${this.name} adapter needs --account (the account, user or email it signs in with)`,
-      });
+      throw new SecretsAdapterError("Missing required option '--account'", { hint: `the ${this.name} adapter needs --account ${this.accountHint}` });
     }
     this.checkDependencies();
     const session = this.login(options.account ?? "");

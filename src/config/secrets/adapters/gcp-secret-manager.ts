@@ -16,6 +16,10 @@ export class GcpSecretManagerAdapter extends SecretsAdapter {
     this.gcloud = new VendorCli("gcloud", "gcloud CLI", "https://cloud.google.com/sdk/docs/install", context);
   }
 
+  protected override get accountHint(): string {
+    return "(`default` for gcloud's active account, or USER, or USER|SERVICE_ACCOUNT to impersonate)";
+  }
+
   protected checkDependencies(): void {
     this.gcloud.checkInstalled();
   }

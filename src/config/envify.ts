@@ -68,7 +68,7 @@ function runFailingLoudly(command: string, cwd: string, env: Record<string, stri
 }
 
 /** Writes `path` with mode 0600 set before any byte lands, replacing it only once complete. */
-export function writePrivateFileAtomically(path: string, text: string): void {
+function writePrivateFileAtomically(path: string, text: string): void {
   const temporary = join(dirname(path), `.${randomBytes(6).toString("hex")}.mrsk-tmp`);
   const fd = openSync(temporary, "wx", 0o600);
   try {

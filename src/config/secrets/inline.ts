@@ -42,7 +42,7 @@ export function runSubstitutedCommand(command: string, env: Record<string, strin
 }
 
 /** `secrets fetch|extract …` with Kamal's hidden `--inline`, parsed as Thor parses it. */
-export function runInline(words: readonly string[], context: AdapterEnvironment): string {
+function runInline(words: readonly string[], context: AdapterEnvironment): string {
   const [group, subcommand, ...rest] = words;
   if (group !== "secrets") throw new MrskError(`Only \`secrets\` commands run inside a secrets file, not \`${group ?? ""}\``);
   const { options, positional } = parseOptions(rest);

@@ -40,10 +40,6 @@ export class VendorCli {
     private readonly context: AdapterEnvironment,
   ) {}
 
-  get interactive(): boolean {
-    return this.context.interactive;
-  }
-
   run(args: readonly string[], options: RunOptions = {}): VendorResult {
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries(this.context.env)) if (v !== undefined) env[k] = v;

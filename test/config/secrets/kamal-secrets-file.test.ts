@@ -66,6 +66,15 @@ describe(".kamal/secrets with kamal secrets fetch/extract", () => {
     expect(secrets.get("SECRETS")).toBe(rubyShellescape(`{"MyVault/MyItem/KAMAL_REGISTRY_PASSWORD":${JSON.stringify(REGISTRY)},"MyVault/MyItem/RAILS_MASTER_KEY":"${MASTER_KEY}"}`));
   });
 
+  it("parses options as Thor does: --opt=value, short -a, Kamal's class options ignored", () => {
+    fakes.install("bws", [{ argv: ["--version"] }, { argv: ["project", "list"] }, { argv: ["secret", "list"], stdout: JSON.stringify([{ key: "KEY", value: "bws-value" }]) }]);
+    const secrets = read(["S=$(kamal secrets fetch --adapter=bitwarden-sm -c config/deploy.yml -d staging --verbose all)", "A=$(kamal secrets extract -q KEY $S)", ""].join("\n"), fakes.dir);
+    expect(secrets.get("A")).toBe("bws-value");
+    expect(() => read("S=$(kamal secrets fetch -a bitwarden-sm --vault x all)\n", fakes.dir)).toThrow(/Unknown option --vault for secrets/);
+    expect(() => read("S=$(kamal secrets extract KEY)\n", fakes.dir)).toThrow(/takes a name and the fetched JSON, got 1 argument/);
+    expect(() => read("S=$(kamal secrets print)\n", fakes.dir)).toThrow(/`secrets print` cannot run inside a secrets file/);
+  });
+
   it("runs kamal inside larger shell text through scripts that call this mrsk", () => {
     fakes.install("op", opCalls(["RAILS_MASTER_KEY"], { RAILS_MASTER_KEY: MASTER_KEY }));
     const secrets = read(

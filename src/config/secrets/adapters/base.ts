@@ -5,7 +5,7 @@ import { isBlank, SecretsAdapterError, type AdapterEnvironment } from "../vendor
 
 export type SecretValues = Map<string, string | null>;
 
-export interface FetchOptions {
+interface FetchOptions {
   readonly account?: string | undefined;
   readonly from?: string | undefined;
 }

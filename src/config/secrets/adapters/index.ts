@@ -32,7 +32,7 @@ const ALIASES: Readonly<Record<string, string>> = {
   "bitwarden-sm": "bitwarden_secrets_manager",
 };
 
-export const ADAPTER_NAMES = ["1password", "bitwarden", "bitwarden-sm", "lastpass", "aws_secrets_manager", "gcp", "doppler", "enpass", "passbolt"];
+const ADAPTER_NAMES = ["1password", "bitwarden", "bitwarden-sm", "lastpass", "aws_secrets_manager", "gcp", "doppler", "enpass", "passbolt"];
 
 export function lookupAdapter(name: string, context: AdapterEnvironment): SecretsAdapter {
   const canonical = ALIASES[name.toLowerCase()] ?? name;

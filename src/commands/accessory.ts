@@ -2,6 +2,7 @@ import { posix } from "node:path";
 import type { Accessory } from "../config/accessory.js";
 import type { Config } from "../config/model.js";
 import { configuredCommand, docker, envArgs, labelArgs, loggingArgs, optionArgs, volumeArgs } from "./docker.js";
+import { appNetwork } from "./network.js";
 import { chain, cmd, silence, type Cmd, type Word } from "./shell.js";
 
 // Accessories keep their data in `~/<accessory service>/` on the host (MRSK's layout): uploaded
@@ -39,6 +40,15 @@ export function accessoryMounts(accessory: Accessory): Word[] {
   return [...files, ...dirs];
 }
 
+/** The accessory's `network`, else the app network (Kamal 2's accessories join `kamal` by default). */
+export function accessoryNetwork(config: Config, accessory: Accessory): string | undefined {
+  return accessory.network ?? appNetwork(config);
+}
+
+function networkArgs(network: string | undefined): Word[] {
+  return network === undefined ? [] : ["--network", network];
+}
+
 export function runAccessory(config: Config, accessory: Accessory): Cmd {
   return docker(
     "run",
@@ -47,7 +57,7 @@ export function runAccessory(config: Config, accessory: Accessory): Cmd {
     "--detach",
     "--restart",
     "unless-stopped",
-    ...(accessory.network === undefined ? [] : ["--network", accessory.network]),
+    ...networkArgs(accessoryNetwork(config, accessory)),
     ...loggingArgs(config.logging),
     ...(accessory.port === undefined ? [] : ["--publish", accessory.port]),
     ...envArgs(accessory.env.clear),
@@ -128,7 +138,7 @@ export function runAccessoryOnce(config: Config, accessory: Accessory, line: str
     "run",
     "--rm",
     ...(options.interactive === true ? ["-it"] : []),
-    ...(accessory.network === undefined ? [] : ["--network", accessory.network]),
+    ...networkArgs(accessoryNetwork(config, accessory)),
     ...envArgs(accessory.env.clear),
     ...(accessory.env.secrets.length > 0 ? ["--env-file", config.accessoryEnvFile(accessory)] : []),
     ...envArgs(options.env ?? {}),

@@ -10,6 +10,7 @@ import {
   optionArgs,
   volumeArgs,
 } from "./docker.js";
+import { appNetwork } from "./network.js";
 import { cmd, combine, mergeStderr, pipe, type Cmd, type Word } from "./shell.js";
 
 // The app's containers: run, start, stop, inspect, remove. Names and labels come from the model.
@@ -145,16 +146,22 @@ export function renameContainer(from: string, to: string): Cmd {
   return docker("rename", from, to);
 }
 
-/** One line per container: `<name> <health or state>`. */
+/** One line per container: `<name> <health or state> <restart count>`. */
 export function healthStatus(names: readonly string[]): Cmd {
-  return docker("inspect", "--format", `{{.Name}} ${HEALTH_STATUS_FORMAT}`, ...names);
+  return docker("inspect", "--format", `{{.Name}} ${HEALTH_STATUS_FORMAT} {{.RestartCount}}`, ...names);
 }
 
-export function parseHealthStatus(stdout: string): Map<string, string> {
-  const out = new Map<string, string>();
+export interface ContainerHealth {
+  status: string;
+  /** How often Docker restarted the container (its restart policy) since it was created. */
+  restarts: number;
+}
+
+export function parseHealthStatus(stdout: string): Map<string, ContainerHealth> {
+  const out = new Map<string, ContainerHealth>();
   for (const line of stdout.split("\n")) {
-    const [name, status] = line.trim().split(/\s+/);
-    if (name && status) out.set(name.replace(/^\//, ""), status);
+    const [name, status, restarts] = line.trim().split(/\s+/);
+    if (name && status) out.set(name.replace(/^\//, ""), { status, restarts: Number(restarts ?? 0) || 0 });
   }
   return out;
 }
@@ -198,10 +205,13 @@ export interface OneOffOptions {
 export function oneOffContainer(config: Config, role: Role, host: string, version: string, line: string, options: OneOffOptions = {}): Cmd {
   const env = role.env(host);
   const name = role.containerName(version);
+  // Like the app's containers, so a migration or a console reaches the accessories by name.
+  const network = appNetwork(config);
   return docker(
     "run",
     "--rm",
     ...(options.interactive === true ? ["-it"] : []),
+    ...(network === undefined ? [] : ["--network", network]),
     ...(options.extra ?? []),
     ...envArgs({ ...toolEnv(config, name, version, host), ...env.clear }),
     ...(env.secrets.length > 0 ? ["--env-file", config.roleEnvFile(role)] : []),

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import type { Config } from "../config/model.js";
 import type { ProxyRunSettings, ProxySettings } from "../config/proxy.js";
 import type { Role } from "../config/role.js";
-import { docker, optionArgs } from "./docker.js";
+import { docker, ensureNetwork, optionArgs } from "./docker.js";
 import { any, chain, cmd, combine, glob, interpolate, mergeStderr, pipe, silence, silenceStderr, type Cmd } from "./shell.js";
 
 // The Caddy proxy: one `mrsk-proxy` container per host on the `mrsk` docker network, reading a
@@ -147,7 +147,7 @@ export function parseHeader(line: string): Record<string, string> | undefined {
  */
 export function prepareProxyHost(): Cmd {
   return chain(
-    any(silence(docker("network", "inspect", PROXY_NETWORK)), silence(docker("network", "create", PROXY_NETWORK))),
+    ensureNetwork(PROXY_NETWORK),
     cmd("mkdir", "-p", `${HOST_DIR}/sites`, `${HOST_DIR}/certs`),
     silenceStderr(docker("container", "inspect", "--format", "{{.State.Running}}", PROXY_CONTAINER)),
     silenceStderr(cmd("head", "-qn1", `${HOST_DIR}/Caddyfile`, glob(`${HOST_DIR}/sites/*.caddy`))),

@@ -1,5 +1,5 @@
 import { rubyToS } from "../config/ruby-yaml.js";
-import { cmd, op, type Cmd, type Word } from "./shell.js";
+import { any, cmd, combine, op, silence, substitute, type Cmd, type Word } from "./shell.js";
 
 // Docker flags from configuration values. Each returns words; `toShell` quotes them.
 
@@ -53,3 +53,19 @@ export function configuredCommand(line: string | undefined): Word[] {
 }
 
 export const HEALTH_STATUS_FORMAT = "{{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}{{end}}";
+
+/** Creates the network unless it exists. */
+export function ensureNetwork(name: string): Cmd {
+  return any(silence(docker("network", "inspect", name)), silence(docker("network", "create", name)));
+}
+
+/**
+ * Removes the network unless a container, running or not, is attached to it: another service's
+ * stopped container would not start again without it. Always exits 0.
+ */
+export function removeNetworkIfUnused(name: string): Cmd {
+  return any(
+    combine(cmd("[", "-z", substitute(docker("ps", "--all", "--quiet", "--filter", `network=${name}`)), "]"), silence(docker("network", "rm", name))),
+    cmd("true"),
+  );
+}

@@ -19,7 +19,8 @@ import {
 import { recordAudit } from "../commands/audit.js";
 import { removeImages } from "../commands/prune.js";
 import { removePaths } from "../commands/server.js";
-import { combine } from "../commands/shell.js";
+import { ensureAppNetwork } from "../commands/network.js";
+import { chain, combine } from "../commands/shell.js";
 import { envFileContent } from "../config/env.js";
 import type { Config } from "../config/model.js";
 import type { Role } from "../config/role.js";
@@ -315,7 +316,7 @@ function execStep(
         await session.run(ensureDirectory(`${config.appDirectory}/env/roles`));
         await session.upload(config.roleEnvFile(role), envFileContent(config.secretValues(env)), 0o600);
       }
-      await session.run(recordAudit(config, tags, `Executed cmd '${request.line}' on app version ${version}`));
+      await session.run(chain(...ensureAppNetwork(config), recordAudit(config, tags, `Executed cmd '${request.line}' on app version ${version}`)));
     },
     cmd: oneOffContainer(config, role, session.host, version!, request.line, { interactive: request.interactive, env: request.env }),
   };

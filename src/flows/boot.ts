@@ -14,6 +14,7 @@ import {
   type ContainerRow,
 } from "../commands/app.js";
 import { recordAudit } from "../commands/audit.js";
+import { ensureAppNetwork } from "../commands/network.js";
 import { writeStdinToFile } from "../commands/files.js";
 import { chain, combine, type Cmd } from "../commands/shell.js";
 import type { Config } from "../config/model.js";
@@ -89,7 +90,8 @@ async function planSlots(config: Config, sessions: readonly HostSession[], reque
   const perHost = await Promise.all(
     sessions.map(async (session) => {
       const roles = request.roles.filter((r) => r.hosts.includes(session.host));
-      const result = await session.run(chain(ensureDirectory(`${config.appDirectory}/env/roles`), listServiceContainers(config)));
+      // The app network goes in this round trip: a host without the proxy has nobody else to create it.
+      const result = await session.run(chain(ensureDirectory(`${config.appDirectory}/env/roles`), ...ensureAppNetwork(config), listServiceContainers(config)));
       const rows = parseContainerRows(result.stdout);
       return roles.map((role) => slotFor(session, role, request.version, rows));
     }),
@@ -150,8 +152,14 @@ async function waitForSlot(config: Config, slot: BootSlot, signal?: AbortSignal)
   const deadline = Date.now() + timeoutMs;
   let runningSince: number | undefined;
   for (;;) {
-    const status = parseHealthStatus((await slot.session.run(healthStatus([slot.newName]), { tolerate: true })).stdout).get(slot.newName) ?? "missing";
+    const health = parseHealthStatus((await slot.session.run(healthStatus([slot.newName]), { tolerate: true })).stdout).get(slot.newName);
+    const status = health?.status ?? "missing";
     if (hc !== undefined && status === "healthy") return;
+    // Without a health check, running is the health: a container that exited and was restarted by
+    // its restart policy (`restarting`, or running again with a restart count) did not stay running.
+    if (hc === undefined && (status === "restarting" || (health?.restarts ?? 0) > 0)) {
+      throw await unhealthyError(slot, `exited after starting, restart count ${health?.restarts ?? 0}`, 50);
+    }
     if (hc === undefined && status === "running") {
       runningSince ??= Date.now();
       if (Date.now() - runningSince >= config.readinessDelay * 1000) return;

@@ -1,5 +1,6 @@
 import { ensureDirectory, runOnce } from "../commands/app.js";
 import { recordAudit } from "../commands/audit.js";
+import { ensureAppNetwork } from "../commands/network.js";
 import { writeStdinToFile } from "../commands/files.js";
 import { combine } from "../commands/shell.js";
 import type { Config } from "../config/model.js";
@@ -21,6 +22,7 @@ export async function runReleaseCommand(ctx: FlowContext, config: Config, versio
   const secrets = env.secrets.length > 0 ? envFileContent(config.secretValues(env)) : undefined;
   const result = await session.run(
     combine(
+      ...ensureAppNetwork(config),
       ...(secrets === undefined ? [] : [ensureDirectory(`${config.appDirectory}/env/roles`), writeStdinToFile(config.roleEnvFile(role), 0o600)]),
       recordAudit(config, auditTags(ctx, config, role.name), `Ran release command for version ${version}`),
       runOnce(config, role, host, version, line),

@@ -2,8 +2,9 @@ import { listAppImageRefs, listServiceContainers, parseContainerRows } from "../
 import { PROXY_CONTAINER, certificateDirectory, proxyDirectory, reloadProxy, removeProxyEverything, siteFilePath } from "../commands/caddy.js";
 import { listContainerImages, otherServicesUsingRegistry, registryLogout } from "../commands/registry.js";
 import { removePaths } from "../commands/server.js";
-import { cmd, type Cmd } from "../commands/shell.js";
-import { docker } from "../commands/docker.js";
+import { chain, cmd, type Cmd } from "../commands/shell.js";
+import { docker, removeNetworkIfUnused } from "../commands/docker.js";
+import { appNetwork } from "../commands/network.js";
 import type { Config } from "../config/model.js";
 import { proxyRunSettings } from "../config/proxy.js";
 import type { Selection } from "../config/selection.js";
@@ -67,8 +68,9 @@ export async function removeEverything(ctx: FlowContext, options: RemoveOptions)
         ctx.output.phase(`Logging out of ${registryName(config)} on ${logout.join(", ")}`);
         await onHosts(transport, logout, (session) => session.run(registryLogout(config.registry)));
       }
-      // Last: the steps above append to the audit log inside it.
-      await onHosts(transport, hosts, (session) => session.run(removePaths([config.appDirectory])));
+      // Last: the steps above append to the audit log inside it. The network goes once no container uses it.
+      const network = appNetwork(config);
+      await onHosts(transport, hosts, (session) => session.run(chain(...(network === undefined ? [] : [removeNetworkIfUnused(network)]), removePaths([config.appDirectory]))));
     },
   );
 }
@@ -103,6 +105,7 @@ async function describeRemoval(
       out.push(`    accessory ${accessory.name}:`, ...accessoryRemovalLines(config, accessory).map((l) => `    ${l}`));
     }
     out.push(`    ${config.appDirectory} (env files and the audit log)`);
+    if (appNetwork(config) !== undefined) out.push(`    the ${appNetwork(config)} docker network, unless another container is attached to it`);
     if (!config.registry.local) {
       const users = registryUsers[i]!;
       out.push(users.length === 0 ? `    the login to ${registryName(config)}` : `    keeps the login to ${registryName(config)} (still used by ${users.join(", ")})`);

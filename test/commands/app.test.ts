@@ -86,7 +86,7 @@ servers:
     expect(toShell(stopContainer("app-web-998", undefined))).toBe("docker stop app-web-998");
     expect(toShell(stopContainer("app-web-998", 30))).toBe("docker stop -t 30 app-web-998");
     expect(toShell(healthStatus(["app-web-999"]))).toBe(
-      "docker inspect --format '{{.Name}} {{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}{{end}}' app-web-999",
+      "docker inspect --format '{{.Name}} {{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}{{end}} {{.RestartCount}}' app-web-999",
     );
     expect(toShell(diagnoseContainer("app-web-999", 50))).toBe("docker logs --tail 50 app-web-999 2>&1 && docker inspect --format '{{json .State.Health}}' app-web-999");
     expect(toShell(pullImage(config, "999"))).toBe("docker pull dhh/app:999");
@@ -103,10 +103,10 @@ servers:
     expect(parseContainerRows("app-web-999\trunning\tweb\tdhh/app:999\t2026-01-01 10:00:00 +0000 UTC\n")).toEqual([
       { name: "app-web-999", state: "running", role: "web", image: "dhh/app:999", createdAt: "2026-01-01 10:00:00 +0000 UTC" },
     ]);
-    expect(parseHealthStatus("/app-web-999 healthy\n/app-web-998 exited\n")).toEqual(
+    expect(parseHealthStatus("/app-web-999 healthy 0\n/app-web-998 running 2\n")).toEqual(
       new Map([
-        ["app-web-999", "healthy"],
-        ["app-web-998", "exited"],
+        ["app-web-999", { status: "healthy", restarts: 0 }],
+        ["app-web-998", { status: "running", restarts: 2 }],
       ]),
     );
   });

@@ -68,7 +68,7 @@ describe("app boot", () => {
       new RegExp(`^umask 077 && : > \\.mrsk/app/env/roles/web\\.env && chmod 0600 \\.mrsk/app/env/roles/web\\.env && cat > \\.mrsk/app/env/roles/web\\.env && docker rename app-web-999 app-web-999_replaced_HEX && ${escape(audit("Booted app version 999", "web"))} && docker run --detach --restart unless-stopped --name app-web-999 --hostname 1\\.1\\.1\\.1-HEX .* dhh/app:999$`),
     );
     expect(lines.slice(4)).toEqual([
-      "docker inspect --format '{{.Name}} {{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}{{end}}' app-web-999",
+      "docker inspect --format '{{.Name}} {{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}{{end}} {{.RestartCount}}' app-web-999",
       "docker stop app-web-999_replaced_HEX",
       `${audit("Tagging dhh/app:999 as the latest image")} && docker tag dhh/app:999 dhh/app:latest`,
       UNLOCK,

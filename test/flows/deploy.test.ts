@@ -53,7 +53,7 @@ const RUN_WEB_999 = (host: string) =>
   `docker run --detach --restart unless-stopped --name app-web-999 --hostname ${host}-HEX --env MRSK_CONTAINER_NAME=app-web-999 --env MRSK_VERSION=999 --env MRSK_HOST=${host} --env RAILS_ENV=production --env-file .mrsk/app/env/roles/web.env --health-cmd 'curl -fsS http://localhost:3000/up || exit 1' --health-interval 1s --log-opt max-size=10m --label service=app --label role=web --label destination= --label traefik.http.services.app-web.loadbalancer.server.scheme=http --label 'traefik.http.routers.app-web.rule=PathPrefix(\`/\`)' --label traefik.http.middlewares.app-web-retry.retry.attempts=5 --label traefik.http.middlewares.app-web-retry.retry.initialinterval=500ms --label traefik.http.routers.app-web.middlewares=app-web-retry@docker dhh/app:999`;
 const WRITE_ENV = "umask 077 && : > .mrsk/app/env/roles/web.env && chmod 0600 .mrsk/app/env/roles/web.env && cat > .mrsk/app/env/roles/web.env && ";
 const PS_ALL = `docker ps --all --filter label=service=app --filter label=destination= --format '{{.Names}}\t{{.State}}\t{{.Label "role"}}\t{{.Image}}\t{{.CreatedAt}}'`;
-const HEALTH = (name: string) => `docker inspect --format '{{.Name}} {{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}{{end}}' ${name}`;
+const HEALTH = (name: string) => `docker inspect --format '{{.Name}} {{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}{{end}} {{.RestartCount}}' ${name}`;
 const TRAEFIK =
   "docker container start traefik 2>/dev/null || docker run --name traefik --detach --restart unless-stopped --publish 80:80 --volume /var/run/docker.sock:/var/run/docker.sock --log-opt max-size=10m traefik:v2.9 --providers.docker --log.level=DEBUG";
 const PRUNE = [

@@ -65,7 +65,7 @@ export function ensureNetwork(name: string): Cmd {
  */
 export function removeNetworkIfUnused(name: string): Cmd {
   return any(
-    combine(cmd("[", "-z", substitute(docker("ps", "--all", "--quiet", "--filter", `network=${name}`)), "]"), silence(docker("network", "rm", name))),
+    combine(cmd("test", "-z", substitute(docker("ps", "--all", "--quiet", "--filter", `network=${name}`))), silence(docker("network", "rm", name))),
     cmd("true"),
   );
 }

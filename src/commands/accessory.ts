@@ -1,7 +1,7 @@
 import { posix } from "node:path";
 import type { Accessory } from "../config/accessory.js";
 import type { Config } from "../config/model.js";
-import { configuredCommand, docker, envArgs, labelArgs, loggingArgs, optionArgs, volumeArgs } from "./docker.js";
+import { configuredCommand, docker, ensureNetwork, envArgs, labelArgs, loggingArgs, optionArgs, volumeArgs } from "./docker.js";
 import { appNetwork } from "./network.js";
 import { chain, cmd, silence, type Cmd, type Word } from "./shell.js";
 
@@ -43,6 +43,12 @@ export function accessoryMounts(accessory: Accessory): Word[] {
 /** The accessory's `network`, else the app network (Kamal 2's accessories join `kamal` by default). */
 export function accessoryNetwork(config: Config, accessory: Accessory): string | undefined {
   return accessory.network ?? appNetwork(config);
+}
+
+/** Creates the accessory's network when it is the app network (mrsk's own); another network is the user's to create. */
+export function ensureAccessoryNetwork(config: Config, accessory: Accessory): Cmd[] {
+  const network = accessoryNetwork(config, accessory);
+  return network !== undefined && network === appNetwork(config) ? [ensureNetwork(network)] : [];
 }
 
 function networkArgs(network: string | undefined): Word[] {

@@ -3,6 +3,7 @@ import {
   accessoryDirectory,
   accessoryDirectoryHostPath,
   accessoryFileHostPath,
+  ensureAccessoryNetwork,
   execInAccessory,
   removeAccessoryContainer,
   removeAccessoryContainerIfAny,
@@ -14,7 +15,7 @@ import {
 } from "../commands/accessory.js";
 import { ensureDirectory, type LogOptions } from "../commands/app.js";
 import { recordAudit } from "../commands/audit.js";
-import { combine, type Cmd } from "../commands/shell.js";
+import { chain, combine, type Cmd } from "../commands/shell.js";
 import type { Accessory } from "../config/accessory.js";
 import { envFileContent } from "../config/env.js";
 import { unique } from "../config/hosts.js";
@@ -208,7 +209,8 @@ export async function execAccessory(ctx: FlowContext, name: string, request: Acc
         await session.run(ensureDirectory(`${config.appDirectory}/env/accessories`));
         await session.upload(config.accessoryEnvFile(accessory), envFileContent(config.secretValues(accessory.env)), 0o600);
       }
-      await session.run(recordAudit(config, auditTags(ctx, config), `Executed cmd '${request.line}' on ${accessory.name} accessory`));
+      const audit = recordAudit(config, auditTags(ctx, config), `Executed cmd '${request.line}' on ${accessory.name} accessory`);
+      await session.run(request.reuse ? audit : chain(...ensureAccessoryNetwork(config, accessory), audit));
     },
     cmd: request.reuse
       ? execInAccessory(accessory, request.line, { interactive: request.interactive, env: request.env })

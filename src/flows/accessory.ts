@@ -2,17 +2,15 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   accessoryFileHostPath,
-  accessoryNetwork,
+  ensureAccessoryNetwork,
   accessoryState,
   makeAccessoryDirectories,
   runAccessory,
 } from "../commands/accessory.js";
 import { ensureDirectory } from "../commands/app.js";
 import { recordAudit } from "../commands/audit.js";
-import { ensureNetwork } from "../commands/docker.js";
-import { appNetwork } from "../commands/network.js";
-import { chain } from "../commands/shell.js";
 import { registryLogin } from "../commands/registry.js";
+import { chain } from "../commands/shell.js";
 import type { Accessory } from "../config/accessory.js";
 import { envFileContent } from "../config/env.js";
 import { renderErb } from "../config/erb.js";
@@ -53,10 +51,8 @@ async function bootAccessoryOn(ctx: FlowContext, config: Config, accessory: Acce
     ctx.output.info(`${accessory.service} already exists (${state.stdout.trim()}); leaving it as it is`, session.host);
     return;
   }
-  const network = accessoryNetwork(config, accessory);
-  // The app network is created here, in the same round trip, on a host that may run nothing else.
-  const ensure = network !== undefined && network === appNetwork(config) ? [ensureNetwork(network)] : [];
-  await session.run(chain(...ensure, makeAccessoryDirectories(accessory)));
+  // The app network is created in this round trip: the host may run nothing else that would.
+  await session.run(chain(...ensureAccessoryNetwork(config, accessory), makeAccessoryDirectories(accessory)));
   for (const file of accessory.files) {
     const content = renderedFile(ctx, config, accessory, file.local);
     await session.upload(accessoryFileHostPath(accessory, file.remote), content, file.mode === undefined ? 0o644 : Number.parseInt(file.mode, 8));

@@ -17,9 +17,9 @@ import {
   type LogOptions,
 } from "../commands/app.js";
 import { recordAudit } from "../commands/audit.js";
+import { ensureAppNetwork } from "../commands/network.js";
 import { removeImages } from "../commands/prune.js";
 import { removePaths } from "../commands/server.js";
-import { ensureAppNetwork } from "../commands/network.js";
 import { chain, combine } from "../commands/shell.js";
 import { envFileContent } from "../config/env.js";
 import type { Config } from "../config/model.js";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { bootAccessory, rebootAccessory } from "../../src/flows/accessory-commands.js";
+import { bootAccessory, execAccessory, rebootAccessory } from "../../src/flows/accessory-commands.js";
 import { bootApp, execApp } from "../../src/flows/app-commands.js";
 import { deploy, rollback, setup } from "../../src/flows/deploy.js";
 import { removeEverything } from "../../src/flows/remove.js";
@@ -197,6 +197,18 @@ describe("a fleet with a role without a proxy and an accessory on hosts of their
       `${audit("Rebooted db accessory")} && docker container stop app-db >/dev/null 2>&1 ; docker container rm app-db >/dev/null 2>&1 ; true`,
       ...BOOT_DB,
     ]);
+  });
+
+  it("accessory exec in a new container makes sure of the network with its audit line, not with --reuse", async () => {
+    const fresh = operateContext(fleet);
+    await execAccessory(fresh, "db", { line: "mysqldump app", reuse: false, interactive: false, env: {} });
+    expect(lines(fresh, "1.1.1.3")).toEqual([
+      `${ENSURE} ; ${audit("Executed cmd 'mysqldump app' on db accessory")}`,
+      'docker run --rm --network mrsk --volume "${PWD}/app-db/data:/var/lib/mysql" mysql:8 mysqldump app',
+    ]);
+    const reused = operateContext(fleet);
+    await execAccessory(reused, "db", { line: "mysqladmin status", reuse: true, interactive: false, env: {} });
+    expect(lines(reused, "1.1.1.3")).toEqual([audit("Executed cmd 'mysqladmin status' on db accessory"), "docker exec app-db mysqladmin status"]);
   });
 
   it("an accessory's own network is used as given and not created", async () => {

@@ -29,6 +29,7 @@ export const MRSK_DEFAULTS = {
   healthcheck: { path: "/up", port: 3000, maxAttempts: 7, interval: "1s", logLines: 50 },
   proxyAppPort: 80,
   runDirectory: ".mrsk",
+  lockTtl: 300,
 } as const;
 
 export type ProxyDriver = "traefik" | "caddy";
@@ -109,6 +110,8 @@ export class Config {
   readonly traefik: TraefikSettings;
   readonly proxy: Readonly<Record<string, unknown>>;
   readonly boot: BootSettings;
+  /** Seconds a deploy lock lives without a heartbeat before the next deploy may take it over (`lock.ttl`). */
+  readonly lockTtl: number;
   readonly labels: Readonly<Record<string, string>>;
   readonly volumes: readonly string[];
   readonly logging: { driver: string | undefined; options: Readonly<Record<string, string>> };
@@ -144,6 +147,7 @@ export class Config {
     this.traefik = readTraefik(doc.traefik);
     this.proxy = isMapping(doc.proxy) ? doc.proxy : {};
     this.boot = isMapping(doc.boot) ? { limit: doc.boot.limit as number | string | undefined, wait: num(doc.boot.wait) } : { limit: undefined, wait: undefined };
+    this.lockTtl = (isMapping(doc.lock) ? num(doc.lock.ttl) : undefined) ?? MRSK_DEFAULTS.lockTtl;
     this.labels = strRecord(doc.labels);
     this.volumes = strList(doc.volumes);
     this.logging = readLogging(doc.logging);

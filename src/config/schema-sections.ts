@@ -382,6 +382,8 @@ const bootSchema = optionalSection(
   { what: "boot settings: limit, wait" },
 );
 
+const lockSchema = optionalSection({ ttl: int("seconds", { min: 1 }) }, { what: "deploy lock settings: ttl" });
+
 const loggingSchema = optionalSection(
   { driver: str("a docker log driver"), options: mapOf(strOrEmpty("a log option value"), "a mapping of log options") },
   { what: "logging settings: driver, options" },
@@ -524,6 +526,7 @@ export const configSchema = section(
     ssh: sshSchema,
     sshkit: sshkitSchema,
     boot: bootSchema,
+    lock: lockSchema,
     proxy: proxySchema,
     traefik: traefikSchema,
     healthcheck: healthcheckSchema,

@@ -11,7 +11,7 @@ export interface FlowContext {
   readonly dryRun: boolean;
   /** Aborted when the user interrupts (SIGINT/SIGTERM): flows roll back and release the lock. */
   readonly signal: AbortSignal;
-  readonly options: { readonly skipHooks?: boolean; readonly version?: string; readonly destination?: string; readonly roles?: string };
+  readonly options: { readonly skipHooks?: boolean; readonly version?: string; readonly destination?: string; readonly roles?: string; readonly hosts?: string };
   config(): Promise<Config>;
   selection(): Promise<Selection>;
   transport(): Promise<Transport>;

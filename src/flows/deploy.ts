@@ -17,6 +17,8 @@ import { proxyDriver } from "./proxy/select.js";
 import { pruneEverywhere } from "./prune.js";
 import { runReleaseCommand } from "./release.js";
 import { connectAll, selectedAppHosts } from "./operation.js";
+import type { LockState } from "./lock.js";
+import { cleanUpAfterDeadDeploy } from "./takeover.js";
 import { withLock } from "./with-lock.js";
 
 // setup, deploy, redeploy and rollback, as runbooks. Everything that changes a host happens under
@@ -52,7 +54,9 @@ async function deployVersion(ctx: FlowContext, options: DeployOptions, mode: Mod
 
   await runHook(ctx, config, "pre-connect", hook());
   await connectAll(ctx, selection.hosts);
-  await withLock(ctx, config, { version, ...lockWait(options) }, async () => {
+  const driver = proxyDriver(config);
+  const onTakeover = (previous: LockState): Promise<void> => cleanUpAfterDeadDeploy(ctx, config, previous, { hosts: appHosts, roles: selection.roles, driver });
+  await withLock(ctx, config, { version, ...lockWait(options), onTakeover }, async () => {
     // An interrupt takes effect between steps; a boot in progress rolls itself back.
     const checkpoint = (): void => options.signal?.throwIfAborted();
     if (mode === "setup") await bootstrapServers(ctx, config, selection.hosts);
@@ -66,7 +70,6 @@ async function deployVersion(ctx: FlowContext, options: DeployOptions, mode: Mod
     await runHook(ctx, config, "pre-deploy", hook());
     checkpoint();
 
-    const driver = proxyDriver(config);
     if (mode !== "redeploy") await driver.ensureRunning(ctx, config, config.proxyHosts.filter((h) => appHosts.includes(h)));
     if (mode === "setup") await bootAccessories(ctx, config, config.accessories, selection.hosts);
     checkpoint();
@@ -99,7 +102,9 @@ export async function rollback(ctx: FlowContext, version: string, options: Omit<
 
   await runHook(ctx, config, "pre-connect", hook());
   await connectAll(ctx, selection.hosts);
-  await withLock(ctx, config, { version, ...lockWait(options) }, async () => {
+  const driver = proxyDriver(config);
+  const onTakeover = (previous: LockState): Promise<void> => cleanUpAfterDeadDeploy(ctx, config, previous, { hosts: appHosts, roles: selection.roles, driver });
+  await withLock(ctx, config, { version, ...lockWait(options), onTakeover }, async () => {
     await ensureImageEverywhere(ctx, config, version, appHosts);
     await runHook(ctx, config, "pre-deploy", hook());
     options.signal?.throwIfAborted();
@@ -107,7 +112,7 @@ export async function rollback(ctx: FlowContext, version: string, options: Omit<
       version,
       hosts: appHosts,
       roles: selection.roles,
-      driver: proxyDriver(config),
+      driver,
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     });
     await markLatest(ctx, config, version, appHosts);

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { accessoryMounts, makeAccessoryDirectories, runAccessory } from "../../src/commands/accessory.js";
 import { auditLine, readAudit, recordAudit } from "../../src/commands/audit.js";
 import { buildThenPush, buildxPush, createBuildxBuilder, platforms } from "../../src/commands/builder.js";
-import { acquireLock, lockStatus, releaseLock } from "../../src/commands/lock.js";
+import { acquireLease, acquireLock, lockStatus, releaseLease, releaseLock, renewLease, takeOverLease } from "../../src/commands/lock.js";
 import { pruneDanglingImages, pruneStoppedContainers, unusedImages } from "../../src/commands/prune.js";
 import { registryLogin, registryLogout } from "../../src/commands/registry.js";
 import { installDocker, isRoot } from "../../src/commands/server.js";
@@ -17,8 +17,23 @@ describe("lock commands", () => {
     expect(toShell(acquireLock(config, "Locked by: me\n"))).toBe(
       "mkdir -p .mrsk && mkdir .mrsk/lock-app && echo TG9ja2VkIGJ5OiBtZQo= > .mrsk/lock-app/details",
     );
-    expect(toShell(lockStatus(config))).toBe("stat .mrsk/lock-app >/dev/null 2>&1 && cat .mrsk/lock-app/details | base64 -d");
+    expect(toShell(lockStatus(config))).toBe(
+      "stat .mrsk/lock-app >/dev/null 2>&1 && date +%s && ( stat -c '%Y %n' .mrsk/lock-app/* 2>/dev/null ; cat .mrsk/lock-app/details | base64 -d ; true )",
+    );
     expect(toShell(releaseLock(config))).toBe("rm -rf .mrsk/lock-app");
+  });
+
+  it("hold a lease in the owner, ttl and heartbeat files, renewed, released and taken over only by their owner", () => {
+    const lease = { token: "feedfacefeedface", ttlSeconds: 5 };
+    expect(toShell(acquireLease(config, "Locked by: me\n", lease))).toBe(
+      "mkdir -p .mrsk && mkdir .mrsk/lock-app && echo TG9ja2VkIGJ5OiBtZQo= > .mrsk/lock-app/details && touch .mrsk/lock-app/heartbeat .mrsk/lock-app/owner.feedfacefeedface .mrsk/lock-app/ttl.5",
+    );
+    expect(toShell(renewLease(config, lease.token))).toBe("test -e .mrsk/lock-app/owner.feedfacefeedface && touch .mrsk/lock-app/heartbeat");
+    expect(toShell(releaseLease(config, lease.token))).toBe("test -e .mrsk/lock-app/owner.feedfacefeedface && rm -rf .mrsk/lock-app");
+    expect(toShell(takeOverLease(config, "0123456789abcdef", "Locked by: me\n", lease, ["true"]))).toBe(
+      "mv .mrsk/lock-app/owner.0123456789abcdef .mrsk/lock-app/owner.feedfacefeedface && rm -f .mrsk/lock-app/ttl.* && touch .mrsk/lock-app/heartbeat .mrsk/lock-app/ttl.5" +
+        " && echo TG9ja2VkIGJ5OiBtZQo= > .mrsk/lock-app/details && true",
+    );
   });
 });
 

@@ -690,3 +690,17 @@ describe("era detection", () => {
     expect(detectEra(doc)).toBe("kamal");
   });
 });
+
+describe("lock.ttl (an mrsk key)", () => {
+  it("is accepted in both eras, as seconds", () => {
+    for (const doc of [{ ...mrsk, lock: { ttl: 60 } }, { ...kamal, lock: { ttl: "60" } }]) {
+      expect(check(doc)).toMatchObject({ issues: [], warnings: [], config: { lock: { ttl: 60 } } });
+    }
+  });
+
+  it("must be a positive whole number, and the section holds nothing else", () => {
+    expect(lines(check({ ...kamal, lock: { ttl: 0 } }).issues)).toEqual(["lock.ttl: should be at least 1, got 0"]);
+    expect(lines(check({ ...kamal, lock: { ttl: "soon" } }).issues)).toEqual(['lock.ttl: should be a whole number (seconds), got the string "soon"']);
+    expect(check({ ...kamal, lock: { tll: 5 } }).issues.map((i) => i.path)).toEqual(["lock.tll"]);
+  });
+});

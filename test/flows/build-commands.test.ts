@@ -6,7 +6,7 @@ import { configFrom, MRSK_MINIMAL, MRSK_SECRETS } from "../support/config.js";
 import { TestFlowContext } from "../support/flow-context.js";
 
 const config = configFrom(`${MRSK_MINIMAL}builder:\n  multiarch: false\n`, { env: MRSK_SECRETS });
-const normalize = (l: string) => l.replace(/echo [A-Za-z0-9+/=]{40,} >/, "echo DETAILS >").replace(/\[\d{4}-[^\]]+\] \[[^\]]+\]/, "[T] [U]");
+const normalize = (l: string) => l.replace(/echo [A-Za-z0-9+/=]{40,} >/, "echo DETAILS >").replace(/\[\d{4}-[^\]]+\] \[[^\]]+\]/, "[T] [U]").replace(/owner\.[0-9a-f]{16}/g, "owner.TOKEN");
 
 describe("build commands", () => {
   it("push: builds and pushes on this machine, under the deploy lock", async () => {
@@ -17,7 +17,7 @@ describe("build commands", () => {
       "docker --version",
       "docker build -t dhh/app:999 -t dhh/app:latest --label service=app --file Dockerfile . && docker push dhh/app:999 && docker push dhh/app:latest",
     ]);
-    expect(ctx.commands("1.1.1.1").map(normalize)).toEqual(["mkdir -p .mrsk && mkdir .mrsk/lock-app && echo DETAILS > .mrsk/lock-app/details", "rm -rf .mrsk/lock-app"]);
+    expect(ctx.commands("1.1.1.1").map(normalize)).toEqual(["mkdir -p .mrsk && mkdir .mrsk/lock-app && echo DETAILS > .mrsk/lock-app/details && touch .mrsk/lock-app/heartbeat .mrsk/lock-app/owner.TOKEN .mrsk/lock-app/ttl.300", "test -e .mrsk/lock-app/owner.TOKEN && rm -rf .mrsk/lock-app"]);
   });
 
   it("pull: logs in and pulls on every app host", async () => {

@@ -19,7 +19,8 @@ function normalize(line: string): string {
     .replace(/\[\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\] \[[^\]]+\]/g, "[TIME] [USER]")
     .replace(/--hostname (\S+)-[0-9a-f]{12}/g, "--hostname $1-HEX")
     .replace(/_replaced_[0-9a-f]{16}/g, "_replaced_HEX")
-    .replace(/echo [A-Za-z0-9+/=]{40,} > /, "echo DETAILS > ");
+    .replace(/echo [A-Za-z0-9+/=]{40,} > /, "echo DETAILS > ")
+    .replace(/owner\.[0-9a-f]{16}/g, "owner.TOKEN");
 }
 
 interface HostState {
@@ -69,7 +70,7 @@ describe("deploy", () => {
     const ctx = context(config, { "1.1.1.1": running998, "1.1.1.2": running998 });
     await deploy(ctx, { skipPush: true });
     expect(commands(ctx, "1.1.1.1")).toEqual([
-      "mkdir -p .mrsk && mkdir .mrsk/lock-app && echo DETAILS > .mrsk/lock-app/details",
+      "mkdir -p .mrsk && mkdir .mrsk/lock-app && echo DETAILS > .mrsk/lock-app/details && touch .mrsk/lock-app/heartbeat .mrsk/lock-app/owner.TOKEN .mrsk/lock-app/ttl.300",
       "docker login --username user --password-stdin",
       "mkdir -p .mrsk/app && echo '[TIME] [USER] Pulled image with version 999' >> .mrsk/app/audit.log && docker pull dhh/app:999",
       TRAEFIK,
@@ -79,7 +80,7 @@ describe("deploy", () => {
       "docker stop app-web-998",
       "mkdir -p .mrsk/app && echo '[TIME] [USER] Tagging dhh/app:999 as the latest image' >> .mrsk/app/audit.log && docker tag dhh/app:999 dhh/app:latest",
       ...PRUNE,
-      "rm -rf .mrsk/lock-app",
+      "test -e .mrsk/lock-app/owner.TOKEN && rm -rf .mrsk/lock-app",
     ]);
     // The other host does the same, without the lock.
     expect(commands(ctx, "1.1.1.2")).toEqual(commands(ctx, "1.1.1.1").slice(1, -1).map((l) => l.replaceAll("1.1.1.1", "1.1.1.2")));
@@ -126,7 +127,7 @@ describe("deploy", () => {
       expect(lines.some((l) => l.includes("docker tag"))).toBe(false);
     }
     expect(commands(ctx, "1.1.1.2")).toContain("docker logs --tail 50 app-web-999 2>&1 && docker inspect --format '{{json .State.Health}}' app-web-999");
-    expect(commands(ctx, "1.1.1.1").at(-1)).toBe("rm -rf .mrsk/lock-app");
+    expect(commands(ctx, "1.1.1.1").at(-1)).toBe("test -e .mrsk/lock-app/owner.TOKEN && rm -rf .mrsk/lock-app");
   });
 
   it("boots in batches of boot.limit and rolls back earlier batches when a later one fails", async () => {
@@ -146,7 +147,7 @@ describe("deploy", () => {
     await expect(pending).rejects.toThrow("Interrupted by SIGINT");
     const lines = commands(ctx, "1.1.1.1");
     expect(lines).toContain("docker start app-web-998 ; docker rm --force app-web-999");
-    expect(lines.at(-1)).toBe("rm -rf .mrsk/lock-app");
+    expect(lines.at(-1)).toBe("test -e .mrsk/lock-app/owner.TOKEN && rm -rf .mrsk/lock-app");
   });
 
   it("runs the release command once on the primary host before any container starts", async () => {

@@ -1,5 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { describeAge, lockDetails, lockedAt, LockHeldError } from "../../src/flows/lock.js";
+import type { ContainerRow } from "../../src/commands/app.js";
+import { describeAge, describeLease, describeTakeover, isExpired, lockDetails, lockedAt, LockHeldError, parseLockState, secondsToExpiry } from "../../src/flows/lock.js";
+import { planCleanup } from "../../src/flows/takeover.js";
+import { configFrom, MRSK_MINIMAL, MRSK_SECRETS } from "../support/config.js";
 
 const performer = { name: "Jane Doe", login: "jane@laptop", ciRunUrl: undefined };
 
@@ -27,5 +30,66 @@ describe("lock details", () => {
     expect(describeAge(new Date("2026-01-01T23:59:30Z"), now)).toBe("30s");
     expect(describeAge(new Date("2026-01-01T21:30:00Z"), now)).toBe("2h 30m");
     expect(describeAge(new Date("2025-12-30T00:00:00Z"), now)).toBe("3d 0h");
+  });
+});
+
+describe("lock state, read on the host's clock", () => {
+  const config = configFrom(MRSK_MINIMAL, { env: MRSK_SECRETS });
+  const details = "Locked by: Jane Doe at 2026-11-22T10:00:00Z\nVersion: 998\nMessage: Automatic deploy lock\nHost: jane@laptop\nCI run: https://ci/runs/7\n";
+  const status = (lines: string[]): string => `1000\n${lines.join("\n")}\n${details}`;
+
+  it("parses the host's time, the lease files' times and the details", () => {
+    const state = parseLockState(
+      config,
+      status(["900 .mrsk/lock-app/details", "990 .mrsk/lock-app/heartbeat", "900 .mrsk/lock-app/owner.0123456789abcdef", "900 .mrsk/lock-app/ttl.60"]),
+    );
+    expect(state).toEqual({ details, hostNow: 1000, startedAt: 900, lease: { owner: "0123456789abcdef", ttlSeconds: 60, heartbeatAt: 990 } });
+    expect(secondsToExpiry(state)).toBe(50);
+    expect(isExpired(state)).toBe(false);
+    expect(describeLease(state)).toEqual(["Held for: 1m 40s", "Last heartbeat: 10s ago", "Expires: in 50s without a heartbeat (ttl 60s)"]);
+  });
+
+  it("expires a lease once its heartbeat is older than its ttl, and only then", () => {
+    const at = (heartbeat: number) => parseLockState(config, status([`${heartbeat} .mrsk/lock-app/heartbeat`, "900 .mrsk/lock-app/owner.ab", "900 .mrsk/lock-app/ttl.60", "900 .mrsk/lock-app/details"]));
+    expect(isExpired(at(940))).toBe(false);
+    expect(isExpired(at(939))).toBe(true);
+    expect(describeLease(at(900))).toContain("Expired: 40s ago (ttl 60s); the next deploy takes it over");
+  });
+
+  it("has no lease without its owner, ttl and heartbeat files (a lock taken by hand or by MRSK)", () => {
+    const state = parseLockState(config, status(["900 .mrsk/lock-app/details"]));
+    expect(state.lease).toBeUndefined();
+    expect(isExpired(state)).toBe(false);
+    expect(parseLockState(config, `1000\n${details}`)).toMatchObject({ startedAt: undefined, lease: undefined, details });
+  });
+
+  it("describes a takeover with who held it, since when, for which version and why", () => {
+    const state = parseLockState(config, status(["990 .mrsk/lock-app/heartbeat", "900 .mrsk/lock-app/owner.ab", "900 .mrsk/lock-app/ttl.5", "900 .mrsk/lock-app/details"]));
+    expect(describeTakeover(state)).toBe(
+      "Took over the expired deploy lock held by Jane Doe (since 2026-11-22T10:00:00Z, version 998, Automatic deploy lock, https://ci/runs/7, last heartbeat 10s ago, ttl 5s)",
+    );
+  });
+});
+
+describe("cleaning up after a dead deploy", () => {
+  const config = configFrom(MRSK_MINIMAL, { env: MRSK_SECRETS });
+  const web = config.primaryRole;
+  const row = (name: string, state: string): ContainerRow => ({ name, state, role: "web", image: "", createdAt: "" });
+
+  it("removes the dead version's containers where it never became latest, and starts the serving one again if it was stopped", () => {
+    const rows = [row("app-web-998_replaced_0123456789abcdef", "running"), row("app-web-998", "running"), row("app-web-997", "exited"), row("app-web-996", "exited")];
+    expect(planCleanup([web], "998", ["997"], rows)).toEqual({ remove: ["app-web-998_replaced_0123456789abcdef", "app-web-998"], restart: [{ role: web, name: "app-web-997" }] });
+  });
+
+  it("leaves a running serving container alone", () => {
+    expect(planCleanup([web], "998", ["997"], [row("app-web-998", "running"), row("app-web-997", "running")])).toEqual({ remove: ["app-web-998"], restart: [] });
+  });
+
+  it("changes nothing where the dead version is already the latest (it had finished booting there)", () => {
+    expect(planCleanup([web], "998", ["998"], [row("app-web-998", "running"), row("app-web-997", "exited")])).toEqual({ remove: [], restart: [] });
+  });
+
+  it("only removes, when no version was ever fully booted", () => {
+    expect(planCleanup([web], "998", [], [row("app-web-998", "restarting")])).toEqual({ remove: ["app-web-998"], restart: [] });
   });
 });

@@ -43,7 +43,7 @@ const phases = (ctx: TestFlowContext): string[] => ctx.events.flatMap((e) => (e.
 /** The message the lock was taken with, decoded from the details written on the primary host. */
 function lockMessage(ctx: TestFlowContext): string | undefined {
   const line = dryRunOf(ctx).recorded("1.1.1.1")[0];
-  const encoded = line?.kind === "upload" ? undefined : /echo (\S+) > \.mrsk\/lock-app\/details$/.exec(line?.line ?? "")?.[1];
+  const encoded = line?.kind === "upload" ? undefined : /echo (\S+) > \.mrsk\/lock-app\/details /.exec(line?.line ?? "")?.[1];
   return encoded === undefined ? undefined : /^Message: (.*)$/m.exec(Buffer.from(encoded, "base64").toString("utf8"))?.[1];
 }
 

@@ -49,7 +49,7 @@ export function operateContext(config: Config, state: Record<string, HostState> 
 
 /** Makes lines comparable: audit times and performers, the lock's base64 details. */
 export function normalize(line: string): string {
-  return line.replace(/\[\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\] \[[^\]]+\]/g, "[TIME] [USER]").replace(/echo [A-Za-z0-9+/=]{40,} > /, "echo DETAILS > ");
+  return line.replace(/\[\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\] \[[^\]]+\]/g, "[TIME] [USER]").replace(/echo [A-Za-z0-9+/=]{40,} > /, "echo DETAILS > ").replace(/owner\.[0-9a-f]{16}/g, "owner.TOKEN");
 }
 
 export function commandsOn(ctx: TestFlowContext, host: string): string[] {
@@ -68,8 +68,8 @@ export function results(ctx: TestFlowContext): string[] {
   return ctx.events.flatMap((e) => (e.type === "result" ? [`${e.host === undefined ? "" : `[${e.host}] `}${e.label === undefined ? "" : `${e.label}: `}${e.text}`] : []));
 }
 
-export const LOCK = "mkdir -p .mrsk && mkdir .mrsk/lock-app && echo DETAILS > .mrsk/lock-app/details";
-export const UNLOCK = "rm -rf .mrsk/lock-app";
+export const LOCK = "mkdir -p .mrsk && mkdir .mrsk/lock-app && echo DETAILS > .mrsk/lock-app/details && touch .mrsk/lock-app/heartbeat .mrsk/lock-app/owner.TOKEN .mrsk/lock-app/ttl.300";
+export const UNLOCK = "test -e .mrsk/lock-app/owner.TOKEN && rm -rf .mrsk/lock-app";
 export const audit = (message: string, role?: string): string =>
   `mkdir -p .mrsk/app && echo '[TIME] [USER] ${role === undefined ? "" : `[${role}] `}${message.replaceAll("'", "'\\''")}' >> .mrsk/app/audit.log`;
 

@@ -1,5 +1,4 @@
 import { homedir } from "node:os";
-import { join } from "node:path";
 import type { Config } from "../config/model.js";
 import { formatIssue } from "../errors.js";
 import type { Selection } from "../config/selection.js";
@@ -8,7 +7,7 @@ import { Output } from "../output/output.js";
 import { Redactor } from "../output/redact.js";
 import { createRenderer, type Sinks } from "../output/renderers.js";
 import type { Verbosity } from "../output/events.js";
-import type { HostSession, SshSettings, Transport } from "../transport/types.js";
+import type { HostSession, SshConfigFile, SshSettings, Transport } from "../transport/types.js";
 import { TOOL_VERSION } from "../version.js";
 
 // What every command gets: parsed global options, the output stream, and lazily the
@@ -120,7 +119,15 @@ export class Context implements FlowContext {
       this.openTransport = new DryRunTransport({ redact: this.redactor.redact, listener });
     } else {
       const { SshTransport } = await import("../transport/ssh.js");
-      this.openTransport = new SshTransport({ settings: sshSettings(await this.config(), this.env), redact: this.redactor.redact, listener });
+      const config = await this.config();
+      const { terminalPassphrasePrompt } = await import("../transport/passphrase-prompt.js");
+      this.openTransport = new SshTransport({
+        settings: sshSettings(config, this.env),
+        redact: this.redactor.redact,
+        listener,
+        passphrasePrompt: terminalPassphrasePrompt,
+        ...(config.ssh.logLevel === "debug" ? { debug: (message: string, host?: string) => this.output.info(message, host) } : {}),
+      });
     }
     return this.openTransport;
   }
@@ -151,10 +158,11 @@ function verbosityOf(options: GlobalOptions): Verbosity {
 export function sshSettings(config: Config, env: Readonly<Record<string, string | undefined>>): SshSettings {
   const home = env.HOME ?? homedir();
   const policy = env.MRSK_SSH_HOST_KEY_POLICY;
+  const expandHome = (path: string): string => path.replace(/^~(?=\/|$)/, home);
   return {
     user: config.ssh.user,
     port: config.ssh.port,
-    keys: config.ssh.keys.map((k) => k.replace(/^~(?=\/)/, home)),
+    keys: config.ssh.keys.map(expandHome),
     keyData: config.ssh.keyData,
     keysOnly: config.ssh.keysOnly,
     agent: env.SSH_AUTH_SOCK,
@@ -162,8 +170,17 @@ export function sshSettings(config: Config, env: Readonly<Record<string, string 
     proxyCommand: config.ssh.proxyCommand,
     keepaliveIntervalMs: 30_000,
     connectTimeoutMs: 15_000,
-    knownHostsFiles: env.MRSK_KNOWN_HOSTS ? env.MRSK_KNOWN_HOSTS.split(":") : [join(home, ".ssh", "known_hosts")],
-    hostKeyPolicy: policy === "strict" || policy === "off" ? policy : "accept-new",
+    knownHostsFiles: env.MRSK_KNOWN_HOSTS ? env.MRSK_KNOWN_HOSTS.split(":") : undefined,
+    hostKeyPolicy: policy === "strict" || policy === "off" || policy === "accept-new" ? policy : undefined,
     maxConcurrentStarts: config.ssh.maxConcurrentStarts,
+    configFiles: sshConfigFiles(config.ssh.config).map((file) => ({ ...file, path: expandHome(file.path) })),
   };
+}
+
+// As net-ssh: `true` reads the user's and the system file (either may be missing), a path or a
+// list reads those (which must exist), `false` none.
+function sshConfigFiles(setting: boolean | string[]): SshConfigFile[] {
+  if (setting === false) return [];
+  if (setting === true) return [{ path: "~/.ssh/config", optional: true }, { path: "/etc/ssh/ssh_config", optional: true }];
+  return setting.map((path) => ({ path, optional: false }));
 }

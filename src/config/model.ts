@@ -17,8 +17,6 @@ type Doc = Record<string, unknown>;
 export const COMPATIBLE_CONFIG_VERSION = "2.12.0";
 
 export const MRSK_DEFAULTS = {
-  sshUser: "root",
-  sshPort: 22,
   retainContainers: 5,
   readinessDelay: 7,
   deployTimeout: 30,
@@ -43,13 +41,19 @@ export interface RegistrySettings {
 }
 
 export interface SshConfigSettings {
-  user: string;
-  port: number;
+  /** `ssh.user`; unset: the OpenSSH config's `User` for the host, else root. */
+  user: string | undefined;
+  /** `ssh.port`; unset: the OpenSSH config's `Port` for the host, else 22. */
+  port: number | undefined;
   proxy: string | undefined;
   proxyCommand: string | undefined;
   keys: string[];
   keyData: string[];
-  keysOnly: boolean;
+  /** `ssh.keys_only`; unset: the OpenSSH config's `IdentitiesOnly`. */
+  keysOnly: boolean | undefined;
+  /** `ssh.config`: true reads ~/.ssh/config and /etc/ssh/ssh_config, false none, or these paths. */
+  config: boolean | string[];
+  logLevel: string | undefined;
   maxConcurrentStarts: number;
 }
 
@@ -437,14 +441,16 @@ function readSsh(doc: Doc, ctx: LoadContext, report: Report): SshConfigSettings 
     return value ?? "";
   });
   return {
-    user: str(ssh.user) ?? MRSK_DEFAULTS.sshUser,
-    port: num(ssh.port) ?? MRSK_DEFAULTS.sshPort,
+    user: str(ssh.user),
+    port: num(ssh.port),
     // A jump host without a user is reached as root, as MRSK does.
     proxy: proxy === undefined ? undefined : proxy.includes("@") ? proxy : `root@${proxy}`,
     proxyCommand: str(ssh.proxy_command),
     keys: strList(ssh.keys),
     keyData,
-    keysOnly: ssh.keys_only === true,
+    keysOnly: typeof ssh.keys_only === "boolean" ? ssh.keys_only : undefined,
+    config: typeof ssh.config === "boolean" ? ssh.config : ssh.config === undefined ? true : strList(ssh.config),
+    logLevel: str(ssh.log_level),
     maxConcurrentStarts: num(sshkit.max_concurrent_starts) ?? 30,
   };
 }

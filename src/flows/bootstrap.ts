@@ -14,14 +14,15 @@ export async function bootstrapServers(ctx: FlowContext, config: Config, hosts: 
     const present = (await session.run(dockerInstalled(), { tolerate: true })).exitCode === 0;
     const root = (await session.run(isRoot(), { tolerate: true })).exitCode === 0;
     if (!root) {
+      const sshUser = config.ssh.user ?? "the SSH user";
       throw new MrskError(
         present
-          ? `Docker is installed on ${session.host} but ${config.ssh.user} may not use it`
-          : `Docker is not installed on ${session.host}, and ${config.ssh.user} is not root, so mrsk cannot install it`,
+          ? `Docker is installed on ${session.host} but ${sshUser} may not use it`
+          : `Docker is not installed on ${session.host}, and ${sshUser} is not root, so mrsk cannot install it`,
         {
           hint: present
-            ? `add ${config.ssh.user} to the docker group on ${session.host} (usermod -aG docker ${config.ssh.user}) and log in again`
-            : `install Docker on ${session.host} as root, and add ${config.ssh.user} to the docker group`,
+            ? `add ${sshUser} to the docker group on ${session.host} (usermod -aG docker ${sshUser}) and log in again`
+            : `install Docker on ${session.host} as root, and add ${sshUser} to the docker group`,
         },
       );
     }

@@ -59,8 +59,8 @@ export function describeConfig(config: Config): Record<string, unknown> {
       local: config.registry.local,
     },
     ssh: {
-      user: config.ssh.user,
-      port: config.ssh.port,
+      ...(config.ssh.user === undefined ? {} : { user: config.ssh.user }),
+      ...(config.ssh.port === undefined ? {} : { port: config.ssh.port }),
       ...(config.ssh.proxy === undefined ? {} : { proxy: config.ssh.proxy }),
       ...(config.ssh.keys.length === 0 ? {} : { keys: config.ssh.keys }),
     },

@@ -6,7 +6,7 @@ import { dirname, join } from "node:path";
 import type { ServerHostKeyAlgorithm } from "ssh2";
 import { quote } from "../commands/shell.js";
 import { ConnectionError } from "../errors.js";
-import type { SshSettings } from "./types.js";
+import type { HostKeyPolicy } from "./types.js";
 import {
   checkHostKey,
   fingerprint,
@@ -46,11 +46,11 @@ interface Target {
 
 export class KnownHosts {
   private readonly files: readonly string[];
-  private readonly policy: SshSettings["hostKeyPolicy"];
+  private readonly policy: HostKeyPolicy;
   // Appends are serialised so that lines from parallel connections never interleave.
   private appending: Promise<unknown> = Promise.resolve();
 
-  constructor(settings: Pick<SshSettings, "knownHostsFiles" | "hostKeyPolicy">) {
+  constructor(settings: { readonly knownHostsFiles: readonly string[]; readonly hostKeyPolicy: HostKeyPolicy }) {
     this.files = settings.knownHostsFiles;
     this.policy = settings.hostKeyPolicy;
   }

@@ -3,11 +3,17 @@
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { Duplex } from "node:stream";
 import { quote } from "../commands/shell.js";
-import { tail } from "../errors.js";
+import { ConnectionError, tail } from "../errors.js";
 import type { SshEndpoint } from "./host-address.js";
 
 /** Substitutes `%h`, `%p`, `%r` and `%%` as OpenSSH does. */
 export function expandProxyCommand(template: string, endpoint: SshEndpoint): string {
+  // A host name read as an option by the proxy command could run anything (as OpenSSH refuses it).
+  if (endpoint.host.startsWith("-") && /%h/.test(template.replaceAll("%%", ""))) {
+    throw new ConnectionError(endpoint.host, `refusing to pass the host name ${endpoint.host} to a proxy command: it starts with "-"`, {
+      hint: "Check the host name (HostName in the OpenSSH config, or the host list).",
+    });
+  }
   return template.replace(/%([hpr%])/g, (_, token: string) => {
     switch (token) {
       case "h":

@@ -128,7 +128,9 @@ function connectFailure(
     new ConnectionError(label, message + via, { hint: withProxyOutput(hint), cause: error });
 
   if (error.level === "client-authentication") {
-    return fail(`authentication failed for ${endpoint.user}@${address}`, context.auth.failureHint(endpoint.host));
+    const locked = context.auth.keysNotUnlocked;
+    const because = locked.length > 0 ? `: key ${locked.join(", key ")}` : "";
+    return fail(`authentication failed for ${endpoint.user}@${address}${because}`, context.auth.failureHint(endpoint.host));
   }
   if (error.level === "client-timeout") {
     return fail(

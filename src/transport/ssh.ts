@@ -2,10 +2,11 @@
 import pLimit, { type LimitFunction } from "p-limit";
 import { ConnectionError } from "../errors.js";
 import { emit, type Reporting } from "./command-report.js";
-import { parseHostAddress } from "./host-address.js";
 import { KnownHosts } from "./host-key-check.js";
-import { loadIdentities, type Identities } from "./ssh-auth.js";
-import { connectClient, type ConnectContext, type Route } from "./ssh-connect.js";
+import { OpenSshConfig } from "./openssh-config.js";
+import { KeyRing, type Identities, type PassphrasePrompt } from "./ssh-auth.js";
+import { connectClient, type Route } from "./ssh-connect.js";
+import { resolveHost, type ResolvedHost } from "./ssh-resolve.js";
 import { SshHostSession } from "./ssh-session.js";
 import type { HostSession, Redact, SshSettings, Transport, TransportListener } from "./types.js";
 
@@ -13,35 +14,58 @@ export interface SshTransportOptions {
   readonly settings: SshSettings;
   readonly redact: Redact;
   readonly listener?: TransportListener;
+  /** Asks for the passphrase of an encrypted key; without it, encrypted keys need an agent. */
+  readonly passphrasePrompt?: PassphrasePrompt;
+  /** `ssh.log_level: debug`: told, per host, which config entries, keys and jump hosts are used. */
+  readonly debug?: (message: string, host?: string) => void;
 }
 
 export class SshTransport implements Transport {
   readonly kind = "ssh";
   private readonly settings: SshSettings;
   private readonly reporting: Reporting;
-  private readonly knownHosts: KnownHosts;
+  private readonly knownHosts = new Map<string, KnownHosts>();
+  private readonly keyRing: KeyRing;
+  private readonly debug: ((message: string, host?: string) => void) | undefined;
   private readonly starts: LimitFunction;
   // A failed connection stays failed for the invocation, so later steps fail fast instead of
   // waiting out another timeout.
   private readonly sessions = new Map<string, Promise<SshHostSession>>();
   private readonly jumpHosts = new Map<string, Promise<SshHostSession>>();
-  private identities: Promise<Identities> | undefined;
+  private openSshConfig: Promise<OpenSshConfig> | undefined;
   private closing: Promise<void> | undefined;
 
   constructor(options: SshTransportOptions) {
     this.settings = options.settings;
     this.reporting = { redact: options.redact, listener: options.listener };
-    this.knownHosts = new KnownHosts(options.settings);
+    this.keyRing = new KeyRing(options.passphrasePrompt ?? (async () => undefined));
+    this.debug = options.debug;
     this.starts = pLimit(Math.max(1, options.settings.maxConcurrentStarts));
   }
 
   session(host: string): Promise<HostSession> {
-    return this.pooled(this.sessions, host, () => this.connect(host, this.routeTo(), { throttled: true }));
+    return this.pooled(this.sessions, host, async () => this.connect(await this.resolve(host), { throttled: true }));
+  }
+
+  /** Where `host` is reached and how, after deploy.yml and the OpenSSH config files. */
+  async resolve(host: string): Promise<ResolvedHost> {
+    const resolved = resolveHost(host, this.settings, await this.config());
+    if (this.debug) this.describe(resolved);
+    return resolved;
   }
 
   close(): Promise<void> {
     this.closing ??= this.endAll();
     return this.closing;
+  }
+
+  private config(): Promise<OpenSshConfig> {
+    this.openSshConfig ??= OpenSshConfig.read(this.settings.configFiles).then((config) => {
+      const read = config.files.length > 0 ? config.files.join(", ") : "none";
+      this.debug?.(`ssh: OpenSSH config files read: ${read}`);
+      return config;
+    });
+    return this.openSshConfig;
   }
 
   private pooled(pool: Map<string, Promise<SshHostSession>>, key: string, open: () => Promise<SshHostSession>): Promise<SshHostSession> {
@@ -54,40 +78,80 @@ export class SshTransport implements Transport {
     return session;
   }
 
-  private async connect(host: string, route: Route, { throttled }: { throttled: boolean }): Promise<SshHostSession> {
-    const endpoint = parseHostAddress(host, this.settings);
-    const context = await this.connectContext();
+  private async connect(target: ResolvedHost, { throttled }: { throttled: boolean }): Promise<SshHostSession> {
+    const identities = await this.identitiesFor(target);
     const open = async (): Promise<SshHostSession> => {
       const started = performance.now();
-      const client = await connectClient(host, endpoint, route, context);
-      emit(this.reporting, { type: "connect", host, durationMs: Math.round(performance.now() - started) });
-      return new SshHostSession(host, client, this.reporting);
+      const client = await connectClient(target.label, target.endpoint, this.routeTo(target), {
+        settings: target,
+        identities,
+        knownHosts: this.knownHostsFor(target),
+      });
+      emit(this.reporting, { type: "connect", host: target.label, durationMs: Math.round(performance.now() - started) });
+      return new SshHostSession(target.label, client, this.reporting);
     };
     return throttled ? this.starts(open) : open();
   }
 
-  // As in Kamal, a jump host wins over a proxy command when both are set.
-  private routeTo(): Route {
-    const { proxy, proxyCommand } = this.settings;
-    if (proxy) {
-      return {
-        kind: "jump",
-        label: proxy,
-        open: async (host, port) => (await this.jumpHost(proxy)).openTunnel(host, port),
-      };
+  private routeTo(target: ResolvedHost): Route {
+    const { route } = target;
+    switch (route.kind) {
+      case "direct":
+        return route;
+      case "command":
+        return route;
+      case "jump":
+        return {
+          kind: "jump",
+          label: route.via.label,
+          open: async (host, port) => (await this.jumpHost(route.via)).openTunnel(host, port),
+        };
     }
-    if (proxyCommand) return { kind: "command", template: proxyCommand };
-    return { kind: "direct" };
   }
 
   // Outside the start limit: the targets waiting on a jump host already hold the slots.
-  private jumpHost(spec: string): Promise<SshHostSession> {
-    return this.pooled(this.jumpHosts, spec, () => this.connect(spec, { kind: "direct" }, { throttled: false }));
+  private jumpHost(hop: ResolvedHost): Promise<SshHostSession> {
+    return this.pooled(this.jumpHosts, hop.key, () => this.connect(hop, { throttled: false }));
   }
 
-  private async connectContext(): Promise<ConnectContext> {
-    this.identities ??= loadIdentities(this.settings);
-    return { settings: this.settings, identities: await this.identities, knownHosts: this.knownHosts };
+  private async identitiesFor(target: ResolvedHost): Promise<Identities> {
+    const { keyData, agent } = this.settings;
+    const identities = await this.keyRing.identities({ ...target, keyData, agent });
+    if (this.debug) {
+      const offered = identities.usable.map((i) => i.label).join(", ") || "none";
+      const skipped = identities.skipped.length > 0 ? `; skipped: ${identities.skipped.join(", ")}` : "";
+      this.debug(`ssh: keys offered to ${target.endpoint.user}@${target.endpoint.host}: ${offered}${skipped}`, target.label);
+    }
+    return identities;
+  }
+
+  // One checker per set of files and policy, so that appends to a file stay serialised.
+  private knownHostsFor(target: ResolvedHost): KnownHosts {
+    const key = `${target.hostKeyPolicy} ${target.knownHostsFiles.join("\n")}`;
+    let checker = this.knownHosts.get(key);
+    if (!checker) {
+      checker = new KnownHosts(target);
+      this.knownHosts.set(key, checker);
+    }
+    return checker;
+  }
+
+  private describe(target: ResolvedHost): void {
+    const { user, host, port } = target.endpoint;
+    const entries = target.entries.length > 0 ? target.entries.join("; ") : "no config entry";
+    this.debug?.(`ssh: ${target.label} is ${user}@${host}:${port} (${entries})`, target.label);
+    const hops: string[] = [];
+    for (let route = target.route; route.kind === "jump"; route = route.via.route) {
+      const via = route.via.endpoint;
+      hops.unshift(`${route.via.label} (${via.user}@${via.host}:${via.port}${route.via.entries.length > 0 ? `; ${route.via.entries.join("; ")}` : ""})`);
+    }
+    if (hops.length > 0) this.debug?.(`ssh: jump hosts: ${hops.join(" -> ")}`, target.label);
+    if (target.route.kind === "command") this.debug?.(`ssh: proxy command: ${target.route.template}`, target.label);
+    this.debug?.(
+      `ssh: host keys: ${target.hostKeyPolicy}, known_hosts: ${target.knownHostsFiles.join(", ") || "none"}; ` +
+        `connect timeout ${target.connectTimeoutMs / 1000} s, keepalive every ${target.keepaliveIntervalMs / 1000} s`,
+      target.label,
+    );
   }
 
   private async endAll(): Promise<void> {

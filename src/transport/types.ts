@@ -84,28 +84,46 @@ export interface Transport {
 /** Turns a command into the line users see, with every secret value replaced. */
 export type Redact = (text: string) => string;
 
-/** How to reach hosts over SSH; built from the `ssh:` section of the configuration. */
+/** How `StrictHostKeyChecking` is applied: `strict` refuses unknown hosts, `accept-new` records them, `off` checks nothing. */
+export type HostKeyPolicy = "strict" | "accept-new" | "off";
+
+/**
+ * How to reach hosts over SSH; built from the `ssh:` section of the configuration. A setting left
+ * undefined comes from the OpenSSH config files (`configFiles`), else OpenSSH's default.
+ */
 export interface SshSettings {
-  user: string;
-  port: number;
-  /** Private key files to offer, in order (`ssh.keys`); empty means the usual ~/.ssh/id_* files. */
+  /** `ssh.user`; unset: the files' `User`, else root. */
+  user: string | undefined;
+  /** `ssh.port`; unset: the files' `Port`, else 22. A `host:port` in the host list wins over both. */
+  port: number | undefined;
+  /** Private key files to offer, in order (`ssh.keys`); empty: the files' `IdentityFile`s, else the usual ~/.ssh/id_* files. */
   keys: string[];
   /** Private keys given as data (`ssh.key_data`, from secrets). */
   keyData: string[];
-  /** Use only `keys`/`keyData`, not the agent or default key files (`ssh.keys_only`). */
-  keysOnly: boolean;
+  /** Use only the configured keys, not the agent or default key files (`ssh.keys_only`; unset: the files' `IdentitiesOnly`). */
+  keysOnly: boolean | undefined;
   /** Agent socket, normally $SSH_AUTH_SOCK. */
   agent: string | undefined;
-  /** Jump host as `[user@]host[:port]` (`ssh.proxy`). */
+  /** Jump host as `[user@]host[:port]` (`ssh.proxy`); wins over the files' `ProxyJump`/`ProxyCommand`. */
   proxy: string | undefined;
   /** A command whose stdin/stdout carry the connection, `%h`/`%p` substituted (`ssh.proxy_command`). */
   proxyCommand: string | undefined;
+  /** Unless the files set `ServerAliveInterval`. */
   keepaliveIntervalMs: number;
+  /** Unless the files set `ConnectTimeout`. */
   connectTimeoutMs: number;
-  /** known_hosts files checked for host keys; an unknown host is accepted and recorded (as OpenSSH's accept-new). */
-  knownHostsFiles: string[];
-  /** `strict`: unknown hosts are refused; `accept-new`: unknown hosts are recorded; `off`: no checks. */
-  hostKeyPolicy: "strict" | "accept-new" | "off";
+  /** known_hosts files checked for host keys; unset: the files' `UserKnownHostsFile`, else ~/.ssh/known_hosts. */
+  knownHostsFiles: string[] | undefined;
+  /** Unset: the files' `StrictHostKeyChecking`, else `accept-new`. */
+  hostKeyPolicy: HostKeyPolicy | undefined;
   /** Cap on connections being opened at the same time (`sshkit.max_concurrent_starts`). */
   maxConcurrentStarts: number;
+  /** OpenSSH client config files to read (`ssh.config`), in order; empty reads none. */
+  configFiles: SshConfigFile[];
+}
+
+/** An OpenSSH config file to read; a missing optional one (the usual defaults) is skipped. */
+export interface SshConfigFile {
+  readonly path: string;
+  readonly optional: boolean;
 }

@@ -45,6 +45,7 @@ function settingsFor(overrides: Partial<SshSettings> = {}): SshSettings {
     knownHostsFiles: [],
     hostKeyPolicy: "off",
     maxConcurrentStarts: 10,
+    configFiles: [],
     ...overrides,
   };
 }
@@ -387,6 +388,97 @@ describe("authentication and routes", () => {
     const { ssh } = transport({ proxyCommand: "busybox nc %h %p" });
     const session = await ssh.session(HOST);
     expect((await session.run(["echo", "proxied"])).stdout).toBe("proxied\n");
+  });
+});
+
+describe("OpenSSH config files (ssh.config)", () => {
+  let encryptedKey: string;
+
+  beforeAll(async () => {
+    encryptedKey = join(sshd.dir, "encrypted_client");
+    await execa("ssh-keygen", ["-q", "-t", "ed25519", "-N", "open sesame", "-a", "1", "-C", "", "-f", encryptedKey]);
+    const authorized = join(sshd.dir, "authorized_keys");
+    await writeFile(authorized, (await readFile(authorized, "utf8")) + (await readFile(`${encryptedKey}.pub`, "utf8")));
+  });
+
+  /** deploy.yml setting nothing but ssh.config: user, port and keys come from `text`. */
+  async function configured(text: string, options: { prompt?: (file: string) => Promise<string | undefined> } = {}) {
+    const path = join(sshd.dir, `ssh_config-${process.hrtime.bigint()}`);
+    await writeFile(path, text);
+    const events: TransportEvent[] = [];
+    const debug: string[] = [];
+    const ssh = new SshTransport({
+      settings: settingsFor({ user: undefined, port: undefined, keys: [], keysOnly: undefined, configFiles: [{ path, optional: false }] }),
+      redact,
+      listener: (e) => events.push(e),
+      passphrasePrompt: options.prompt ?? (async () => undefined),
+      debug: (message, host) => debug.push(host === undefined ? message : `[${host}] ${message}`),
+    });
+    open.push(ssh);
+    return { ssh, events, debug, path };
+  }
+
+  it("reaches an alias at its HostName and Port with its IdentityFile, and shows it by its alias", async () => {
+    const { ssh, events, debug, path } = await configured(
+      ["Host web-alias", "  HostName 127.0.0.1", `  Port ${sshd.port}`, "  User root", `  IdentityFile ${sshd.clientKey}`, "  IdentitiesOnly yes", ""].join("\n"),
+    );
+    const session = await ssh.session("web-alias");
+    const result = await session.run(["echo", "aliased"]);
+    expect(result).toMatchObject({ host: "web-alias", stdout: "aliased\n" });
+    expect(events.filter((e) => e.type === "connect").map((e) => e.host)).toEqual(["web-alias"]);
+    expect(debug).toEqual([
+      `ssh: OpenSSH config files read: ${path}`,
+      `[web-alias] ssh: web-alias is root@127.0.0.1:${sshd.port} (${path}: Host web-alias)`,
+      "[web-alias] ssh: host keys: off, known_hosts: none; connect timeout 5 s, keepalive every 30 s",
+      `[web-alias] ssh: keys offered to root@127.0.0.1: ${sshd.clientKey}`,
+    ]);
+  });
+
+  it("goes through the ProxyJump of an alias, the jump host an alias too", async () => {
+    const { ssh, events, debug } = await configured(
+      [
+        "Host inner",
+        "  HostName 127.0.0.1",
+        "  ProxyJump bastion",
+        "Host bastion",
+        "  HostName 127.0.0.1",
+        "Host *",
+        `  Port ${sshd.port}`,
+        `  IdentityFile ${sshd.clientKey}`,
+        "",
+      ].join("\n"),
+    );
+    expect((await (await ssh.session("inner")).run(["echo", "jumped"])).stdout).toBe("jumped\n");
+    expect(events.filter((e) => e.type === "connect").map((e) => e.host)).toEqual(["bastion", "inner"]);
+    expect(debug).toContain(`[inner] ssh: jump hosts: bastion (root@127.0.0.1:${sshd.port}; ${debug[0]!.replace(/^.*read: /, "")}: Host bastion; ${debug[0]!.replace(/^.*read: /, "")}: Host *)`);
+  });
+
+  it("asks once for the passphrase of an encrypted IdentityFile used by two hosts", async () => {
+    const asked: string[] = [];
+    const { ssh } = await configured(
+      ["Host enc1 enc2", "  HostName 127.0.0.1", `  Port ${sshd.port}`, `  IdentityFile ${encryptedKey}`, "  IdentitiesOnly yes", ""].join("\n"),
+      {
+        prompt: async (file) => {
+          asked.push(file);
+          return "open sesame";
+        },
+      },
+    );
+    const results = await Promise.all(["enc1", "enc2"].map(async (host) => (await ssh.session(host)).run(["echo", host])));
+    expect(results.map((r) => r.stdout)).toEqual(["enc1\n", "enc2\n"]);
+    expect(asked).toEqual([encryptedKey]);
+  });
+
+  it("without a terminal, fails at once on an encrypted key, naming it and suggesting ssh-agent", async () => {
+    const { ssh } = await configured(
+      ["Host enc", "  HostName 127.0.0.1", `  Port ${sshd.port}`, `  IdentityFile ${encryptedKey}`, "  IdentitiesOnly yes", ""].join("\n"),
+    );
+    const error = (await ssh.session("enc").catch((e: unknown) => e)) as ConnectionError;
+    expect(error).toBeInstanceOf(ConnectionError);
+    expect(error.message).toBe(
+      `Could not connect to enc: authentication failed for root@127.0.0.1:${sshd.port}: key ${encryptedKey} ` +
+        `(encrypted, and there is no terminal to ask for its passphrase: load it into ssh-agent with \`ssh-add ${encryptedKey}\`)`,
+    );
   });
 });
 

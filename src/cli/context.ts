@@ -1,4 +1,5 @@
 import { homedir } from "node:os";
+import { resolve } from "node:path";
 import type { Config } from "../config/model.js";
 import { formatIssue } from "../errors.js";
 import type { Selection } from "../config/selection.js";
@@ -122,7 +123,7 @@ export class Context implements FlowContext {
       const config = await this.config();
       const { terminalPassphrasePrompt } = await import("../transport/passphrase-prompt.js");
       this.openTransport = new SshTransport({
-        settings: sshSettings(config, this.env),
+        settings: sshSettings(config, this.env, this.cwd),
         redact: this.redactor.redact,
         listener,
         passphrasePrompt: terminalPassphrasePrompt,
@@ -155,7 +156,7 @@ function verbosityOf(options: GlobalOptions): Verbosity {
   return "normal";
 }
 
-export function sshSettings(config: Config, env: Readonly<Record<string, string | undefined>>): SshSettings {
+export function sshSettings(config: Config, env: Readonly<Record<string, string | undefined>>, cwd = process.cwd()): SshSettings {
   const home = env.HOME ?? homedir();
   const policy = env.MRSK_SSH_HOST_KEY_POLICY;
   const expandHome = (path: string): string => path.replace(/^~(?=\/|$)/, home);
@@ -173,7 +174,8 @@ export function sshSettings(config: Config, env: Readonly<Record<string, string 
     knownHostsFiles: env.MRSK_KNOWN_HOSTS ? env.MRSK_KNOWN_HOSTS.split(":") : undefined,
     hostKeyPolicy: policy === "strict" || policy === "off" || policy === "accept-new" ? policy : undefined,
     maxConcurrentStarts: config.ssh.maxConcurrentStarts,
-    configFiles: sshConfigFiles(config.ssh.config).map((file) => ({ ...file, path: expandHome(file.path) })),
+    // A relative path is the project's, as net-ssh reads it from where kamal runs.
+    configFiles: sshConfigFiles(config.ssh.config).map((file) => ({ ...file, path: resolve(cwd, expandHome(file.path)) })),
   };
 }
 
@@ -181,6 +183,6 @@ export function sshSettings(config: Config, env: Readonly<Record<string, string 
 // list reads those (which must exist), `false` none.
 function sshConfigFiles(setting: boolean | string[]): SshConfigFile[] {
   if (setting === false) return [];
-  if (setting === true) return [{ path: "~/.ssh/config", optional: true }, { path: "/etc/ssh/ssh_config", optional: true }];
+  if (setting === true) return ["~/.ssh/config", "/etc/ssh_config", "/etc/ssh/ssh_config"].map((path) => ({ path, optional: true }));
   return setting.map((path) => ({ path, optional: false }));
 }

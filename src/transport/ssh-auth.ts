@@ -5,10 +5,11 @@ import { readFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import pLimit from "p-limit";
-import type { AnyAuthMethod, ParsedKey } from "ssh2";
+import type { AnyAuthMethod, BaseAgent, ParsedKey } from "ssh2";
 
 export type Identity =
-  | { readonly kind: "agent"; readonly label: string; readonly socket: string }
+  /** `agent`: an agent that offers only some of its keys (keys-only); otherwise all of the socket's. */
+  | { readonly kind: "agent"; readonly label: string; readonly socket: string; readonly agent?: BaseAgent }
   | { readonly kind: "key"; readonly label: string; readonly key: Buffer | ParsedKey }
   /** A key file that needs its passphrase; `unlock` rejects with the reason it cannot be used. */
   | { readonly kind: "encrypted-key"; readonly label: string; readonly unlock: () => Promise<ParsedKey> };
@@ -54,7 +55,15 @@ export class KeyRing {
   async identities(choice: KeyChoice): Promise<Identities> {
     const usable: Identity[] = [];
     const skipped: string[] = [];
-    if (!choice.keysOnly && choice.agent) usable.push({ kind: "agent", label: `agent ${choice.agent}`, socket: choice.agent });
+    if (choice.agent && !choice.keysOnly) usable.push({ kind: "agent", label: `agent ${choice.agent}`, socket: choice.agent });
+    if (choice.agent && choice.keysOnly && choice.keys.length > 0) {
+      // As net-ssh's keys_only and OpenSSH's IdentitiesOnly: the agent may sign with the configured keys only,
+      // which spares the passphrase of an encrypted key the agent already holds.
+      const publicKeys = await this.publicKeysOf(choice.keys);
+      if (publicKeys.length > 0) {
+        usable.push({ kind: "agent", label: `agent ${choice.agent} (configured keys only)`, socket: choice.agent, agent: await agentOffering(choice.agent, publicKeys) });
+      }
+    }
     for (const file of keyFiles(choice)) {
       const loaded = await this.read(file.path);
       if (loaded === undefined) {
@@ -75,6 +84,19 @@ export class KeyRing {
       else usable.push({ kind: "key", label, key: Buffer.from(data) });
     }
     return { usable, skipped };
+  }
+
+  /** The public halves of `paths`: from the key itself, or from its `.pub` file when it is encrypted. */
+  private async publicKeysOf(paths: readonly string[]): Promise<Buffer[]> {
+    const { utils } = (await import("ssh2")).default;
+    const blobs: Buffer[] = [];
+    for (const path of paths) {
+      const loaded = await this.read(path);
+      const source = loaded?.state === "plain" ? loaded.key : loaded?.state === "encrypted" ? await readFile(`${path}.pub`).catch(() => undefined) : undefined;
+      const parsed = source === undefined ? undefined : utils.parseKey(source);
+      if (parsed !== undefined && !(parsed instanceof Error)) blobs.push(parsed.getPublicSSH());
+    }
+    return blobs;
   }
 
   private read(path: string): Promise<KeyFile | undefined> {
@@ -108,6 +130,19 @@ export class KeyRing {
     }
     throw new Error(`encrypted, and the passphrase was wrong ${PASSPHRASE_TRIES} times`);
   }
+}
+
+/** The agent at `socket`, listing only the keys among `publicKeys`. */
+async function agentOffering(socket: string, publicKeys: readonly Buffer[]): Promise<BaseAgent> {
+  const { OpenSSHAgent } = (await import("ssh2")).default;
+  const agent = new OpenSSHAgent(socket);
+  const listAll = agent.getIdentities.bind(agent);
+  agent.getIdentities = (cb) =>
+    listAll((error, keys) => {
+      if (error || !keys) return cb(error ?? new Error("the agent listed no keys"));
+      cb(undefined, keys.filter((key) => "getPublicSSH" in key && publicKeys.some((blob) => blob.equals(key.getPublicSSH()))));
+    });
+  return agent;
 }
 
 function keyFiles(choice: KeyChoice): { path: string; configured: boolean }[] {
@@ -214,7 +249,7 @@ export class Authentication {
 
   private method(identity: Exclude<Identity, { kind: "encrypted-key" }>): AnyAuthMethod {
     return identity.kind === "agent"
-      ? { type: "agent", username: this.user, agent: identity.socket }
+      ? { type: "agent", username: this.user, agent: identity.agent ?? identity.socket }
       : { type: "publickey", username: this.user, key: identity.key };
   }
 }

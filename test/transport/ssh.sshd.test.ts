@@ -402,13 +402,13 @@ describe("OpenSSH config files (ssh.config)", () => {
   });
 
   /** deploy.yml setting nothing but ssh.config: user, port and keys come from `text`. */
-  async function configured(text: string, options: { prompt?: (file: string) => Promise<string | undefined> } = {}) {
+  async function configured(text: string, options: { prompt?: (file: string) => Promise<string | undefined>; agent?: string } = {}) {
     const path = join(sshd.dir, `ssh_config-${process.hrtime.bigint()}`);
     await writeFile(path, text);
     const events: TransportEvent[] = [];
     const debug: string[] = [];
     const ssh = new SshTransport({
-      settings: settingsFor({ user: undefined, port: undefined, keys: [], keysOnly: undefined, configFiles: [{ path, optional: false }] }),
+      settings: settingsFor({ user: undefined, port: undefined, keys: [], keysOnly: undefined, agent: options.agent, configFiles: [{ path, optional: false }] }),
       redact,
       listener: (e) => events.push(e),
       passphrasePrompt: options.prompt ?? (async () => undefined),
@@ -467,6 +467,34 @@ describe("OpenSSH config files (ssh.config)", () => {
     const results = await Promise.all(["enc1", "enc2"].map(async (host) => (await ssh.session(host)).run(["echo", host])));
     expect(results.map((r) => r.stdout)).toEqual(["enc1\n", "enc2\n"]);
     expect(asked).toEqual([encryptedKey]);
+  });
+
+  it("with IdentitiesOnly, signs with the agent's copy of an encrypted IdentityFile instead of asking, and with no other agent key", async () => {
+    const decrypted = join(sshd.dir, "decrypted_client");
+    await writeFile(decrypted, await readFile(encryptedKey));
+    await execa("chmod", ["600", decrypted]);
+    await execa("ssh-keygen", ["-q", "-p", "-P", "open sesame", "-N", "", "-f", decrypted]);
+    const text = ["Host enc", "  HostName 127.0.0.1", `  Port ${sshd.port}`, `  IdentityFile ${encryptedKey}`, "  IdentitiesOnly yes", ""].join("\n");
+    const holding = await startAgent(sshd.dir, decrypted);
+    const other = await startAgent(sshd.dir, sshd.clientKey);
+    try {
+      const asked: string[] = [];
+      const prompt = async (file: string) => {
+        asked.push(file);
+        return undefined;
+      };
+      const { ssh } = await configured(text, { prompt, agent: holding.socket });
+      expect((await (await ssh.session("enc")).run(["echo", "agent copy"])).stdout).toBe("agent copy\n");
+      expect(asked).toEqual([]);
+      // An agent holding only a key that is not the IdentityFile (though authorized) is not used.
+      const { ssh: unrelated } = await configured(text, { prompt, agent: other.socket });
+      const error = (await unrelated.session("enc").catch((e: unknown) => e)) as ConnectionError;
+      expect(error.message).toContain(`authentication failed for root@127.0.0.1:${sshd.port}: key ${encryptedKey}`);
+      expect(asked).toEqual([encryptedKey]);
+    } finally {
+      await holding.stop();
+      await other.stop();
+    }
   });
 
   it("without a terminal, fails at once on an encrypted key, naming it and suggesting ssh-agent", async () => {

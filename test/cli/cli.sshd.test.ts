@@ -1,9 +1,11 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSshd, type TestSshd } from "../support/sshd.js";
+import { waitFor } from "../support/wait.js";
 
 // The built `mrsk` command against a real sshd on loopback: server exec and the lock commands,
 // with secrets from .env redacted everywhere.
@@ -112,6 +114,51 @@ describe("mrsk through a real sshd", () => {
     const events = result.stdout.trim().split("\n").map((l) => JSON.parse(l) as { type: string; host?: string; text?: string });
     expect(events).toContainEqual(expect.objectContaining({ type: "result", host: "127.0.0.1", text: "json" }));
     expect(events.some((e) => e.type === "command")).toBe(true);
+  });
+
+  describe("an encrypted key named by an alias in an OpenSSH config file", () => {
+    const PASSPHRASE = "open sesame 42";
+    let key: string;
+
+    beforeAll(async () => {
+      key = join(home, "id_encrypted");
+      await execa("ssh-keygen", ["-q", "-t", "ed25519", "-N", PASSPHRASE, "-a", "1", "-C", "", "-f", key]);
+      appendFileSync(join(sshd.dir, "authorized_keys"), readFileSync(`${key}.pub`));
+      const sshConfig = join(project, "ssh_config");
+      writeFileSync(sshConfig, ["Host enc-a enc-b", "  HostName 127.0.0.1", `  Port ${sshd.port}`, `  IdentityFile ${key}`, "  IdentitiesOnly yes", ""].join("\n"));
+      writeFileSync(
+        join(project, "config/encrypted.yml"),
+        ["service: app", "image: app", "servers:", "  - enc-a", "  - enc-b", "registry:", "  server: localhost:5555", "ssh:", "  config: ssh_config", ""].join("\n"),
+      );
+    });
+
+    it("asks for the passphrase on the terminal once for both hosts, without echo", async () => {
+      const script = "import os, pty, sys\nstatus = pty.spawn(sys.argv[1:])\nsys.exit(os.waitstatus_to_exitcode(status))";
+      const child = spawn("python3", ["-c", script, "node", BIN, "server", "exec", "-c", "config/encrypted.yml", "echo reached"], {
+        cwd: project,
+        env: { HOME: home, PATH: process.env.PATH!, TERM: "dumb" },
+      });
+      let output = "";
+      child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+      child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+      const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
+      await waitFor(() => output.includes("Enter passphrase for key"), 15_000, () => `no prompt:\n${output}`);
+      child.stdin.write(`${PASSPHRASE}\r`);
+      const timeout = setTimeout(() => child.kill("SIGKILL"), 20_000);
+      const exitCode = await exited;
+      clearTimeout(timeout);
+      expect(exitCode).toBe(0);
+      expect(output.split(`Enter passphrase for key '${key}': `).length - 1).toBe(1);
+      expect(output).toMatch(/^\[enc-a\] reached\r?$/m);
+      expect(output).toMatch(/^\[enc-b\] reached\r?$/m);
+      expect(output).not.toContain(PASSPHRASE);
+    });
+
+    it("without a terminal, fails at once naming the key and suggesting ssh-agent", async () => {
+      const result = await mrsk("server", "exec", "-c", "config/encrypted.yml", "echo reached");
+      expect(result.exitCode).toBe(1);
+      expect(result.stderr).toContain(`key ${key} (encrypted, and there is no terminal to ask for its passphrase: load it into ssh-agent with \`ssh-add ${key}\`)`);
+    });
   });
 
   it("names an unreachable host and fails", async () => {

@@ -8,7 +8,6 @@ import SSHConfig, { glob, LineType, type Directive, type Line, type Section } fr
 import { ConnectionError } from "../errors.js";
 import type { SshConfigFile } from "./types.js";
 
-
 /** What the files say for one host, values still unexpanded; absent keys were not set. */
 export interface HostConfig {
   readonly hostName?: string;
@@ -22,7 +21,7 @@ export interface HostConfig {
   readonly strictHostKeyChecking?: string;
   readonly connectTimeout?: string;
   readonly serverAliveInterval?: string;
-  /** The `Host`/`Match` entries that applied, as `file: Host pattern…`, for `ssh.log_level: debug`. */
+  /** The `Host` entries that applied, as `file: Host pattern…`, for `ssh.log_level: debug`. */
   readonly entries: readonly string[];
 }
 
@@ -36,8 +35,6 @@ export class OpenSshConfig {
     private readonly lines: SSHConfig,
     private readonly origin: WeakMap<Line, string>,
   ) {}
-
-  static readonly empty = new OpenSshConfig([], new SSHConfig(), new WeakMap());
 
   static async read(files: readonly SshConfigFile[]): Promise<OpenSshConfig> {
     const combined = new SSHConfig();

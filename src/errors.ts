@@ -1,3 +1,5 @@
+import { referenceSections, sectionForKeyPath } from "./config/reference.js";
+
 // Errors are values with fields; `output/` formats them once. Each kind carries what a user
 // needs to act: where (file, key path, host), what (command, exit code, stderr) and a hint.
 
@@ -47,8 +49,19 @@ function formatIssues(issues: readonly ConfigIssue[]): string {
 export function formatIssue(issue: ConfigIssue): string {
   const where = issue.line === undefined ? issue.file : `${issue.file}:${issue.line}`;
   const key = issue.path === "" ? "" : ` ${issue.path}:`;
-  const hint = issue.hint === undefined ? "" : ` (${issue.hint})`;
-  return `${where}:${key} ${issue.message}${hint}`;
+  const section = issue.path === "" ? undefined : docsSectionFor(issue.path);
+  const read = section === undefined ? undefined : `see \`mrsk docs ${section}\``;
+  const hint = [issue.hint, read].filter((part) => part !== undefined).join("; ");
+  return `${where}:${key} ${issue.message}${hint === "" ? "" : ` (${hint})`}`;
+}
+
+/** The `mrsk docs` section documenting a key path; none when the reference cannot be read. */
+function docsSectionFor(keyPath: string): string | undefined {
+  try {
+    return sectionForKeyPath(referenceSections(), keyPath);
+  } catch {
+    return undefined;
+  }
 }
 
 export interface CommandFailure {

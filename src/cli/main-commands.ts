@@ -1,8 +1,10 @@
+import { readFileSync } from "node:fs";
 import type { Command } from "commander";
+import { EDITOR_SCHEMA_FILE } from "../config/editor-schema-file.js";
 import { TOOL_VERSION } from "../version.js";
 import { action } from "./run.js";
 
-// Top-level commands that are not a group: version, init, config.
+// Top-level commands that are not a group: version, init, config, docs, schema.
 
 export function registerMainCommands(program: Command): void {
   program
@@ -40,4 +42,21 @@ export function registerMainCommands(program: Command): void {
         ctx.output.result(stringify(described, { lineWidth: 0 }).trimEnd());
       }),
     );
+
+  program
+    .command("docs [section]")
+    .description("show the configuration reference, or one section of it (e.g. `mrsk docs builder`)")
+    .action(
+      action(async (ctx, _options, args) => {
+        const { docsText } = await import("../flows/docs.js");
+        ctx.output.result(docsText(args[0]));
+      }),
+    );
+
+  program
+    .command("schema")
+    .description("print the JSON Schema of config/deploy.yml (for editors: yaml-language-server)")
+    .action(() => {
+      process.stdout.write(readFileSync(EDITOR_SCHEMA_FILE, "utf8"));
+    });
 }

@@ -29,6 +29,8 @@ export interface LoadOptions {
   /** Every secret value is handed to this as soon as it is known (for redaction). */
   registerSecret?: (value: string) => void;
   onWarning?: (issue: ConfigIssue) => void;
+  /** Sees the merged document (ERB rendered, YAML parsed, overlay merged) before it is validated. */
+  onDocument?: (document: unknown) => void;
 }
 
 export function loadConfig(options: LoadOptions): Config {
@@ -70,6 +72,7 @@ export function loadConfig(options: LoadOptions): Config {
   const overlay = overlayPath === undefined ? undefined : read(overlayPath);
   const merged = overlay === undefined ? base : deepMerge(base, overlay);
   const fileOf = provenance(overlay, display(basePath), overlayPath === undefined ? undefined : display(overlayPath));
+  options.onDocument?.(merged);
 
   const secretsPath = isMapping(merged) && typeof merged.secrets_path === "string" ? merged.secrets_path : undefined;
   const era = eraOf(merged, cwd, secretsPath, destination);

@@ -3,11 +3,13 @@
 // severity of unknown keys differs (see schema.ts).
 import { z } from "zod";
 import {
+  accepts,
   bool,
   custom,
   describe,
   emptyAsAbsent,
   INVALID,
+  inputShape,
   int,
   isPlainObject,
   keepNull,
@@ -93,7 +95,8 @@ function checkCacheType(type: string): Problem | undefined {
 // ── shared value shapes ───────────────────────────────────────────────────────────────────
 
 /** A host: `1.2.3.4`, or with env tags `1.2.3.4: tag` / `1.2.3.4: [tag1, tag2]` (Kamal 2). */
-const taggedHost = custom((value, step) => {
+const tagNames = oneOf({ scalar: str("a tag name"), list: z.array(str("a tag name")) }, "a tag name or a list of tag names");
+const taggedHost = accepts(custom((value, step) => {
   const entries = Object.entries(value as Record<string, unknown>);
   if (entries.length !== 1) {
     return step.fail(
@@ -102,14 +105,14 @@ const taggedHost = custom((value, step) => {
     );
   }
   const [name, tags] = entries[0]!;
-  const parsed = step.sub(oneOf({ scalar: str("a tag name"), list: z.array(str("a tag name")) }, "a tag name or a list of tag names"), tags, [name]);
+  const parsed = step.sub(tagNames, tags, [name]);
   return parsed === INVALID ? INVALID : { [name]: parsed };
-});
+}), () => z.record(z.string(), inputShape(tagNames)).describe("host: tag"));
 const host = oneOf({ scalar: str("a host name or address"), map: taggedHost }, "a string (a host name or address)");
 const hostArray = z.array(host);
 const hostList = list(host, "a list of hosts", { scalarAsOne: true });
 /** One host where a list of hosts is expected (`web: 1.2.3.4`). */
-const singleHost = custom((value, step) => step.sub(hostArray, [value]));
+const singleHost = accepts(custom((value, step) => step.sub(hostArray, [value])), () => inputShape(host));
 
 const volumes = list(str("a volume like /host/path:/container/path"), "a list of volumes");
 const stringList = (what: string) => list(str(what), `a list of ${what}s`);
@@ -127,7 +130,7 @@ const optionValue = oneOf(
  * A mapping is not a flag value; Kamal passes it through as garbage, we leave it out (the
  * warning is raised by the checks).
  */
-const dockerOptions = custom((value, step) => {
+const dockerOptions = accepts(custom((value, step) => {
   const kind = kindOf(value);
   if (kind === "null") return undefined;
   if (kind !== "map") return step.fail(`should be a mapping of docker flags to values, got ${describe(value)}`);
@@ -151,7 +154,7 @@ const dockerOptions = custom((value, step) => {
     else out[flag] = parsed;
   }
   return ok ? out : INVALID;
-});
+}), () => z.union([z.record(z.string(), z.union([inputShape(optionValue), z.record(z.string(), z.unknown())])), z.null()]).describe("docker flags and their values"));
 
 // ── env ───────────────────────────────────────────────────────────────────────────────────
 
@@ -164,7 +167,8 @@ const ENV_SECTION_KEYS = ["clear", "secret", "tags"];
  * flat form is returned as `{clear: …}`, so consumers see one shape.
  */
 function envSchema<T extends { clear?: Record<string, string> | undefined }>(structured: z.ZodType<T | undefined>) {
-  return custom((value, step): T | undefined | typeof INVALID => {
+  const shape = () => z.union([inputShape(structured), inputShape(envValues)]);
+  return accepts(custom((value, step): T | undefined | typeof INVALID => {
     const kind = kindOf(value);
     if (kind === "null") return undefined;
     if (kind !== "map") {
@@ -173,7 +177,7 @@ function envSchema<T extends { clear?: Record<string, string> | undefined }>(str
     if (Object.keys(value as object).some((key) => ENV_SECTION_KEYS.includes(key))) return step.sub(structured, value);
     const clear = step.sub(envValues, value);
     return clear === INVALID ? INVALID : ({ clear: clear ?? {} } as T);
-  });
+  }), shape);
 }
 
 function nestedEnv(upKeys?: () => readonly string[]) {
@@ -295,7 +299,7 @@ const traefikSchema = optionalSection(
 // ── registry, builder, ssh and friends ────────────────────────────────────────────────────
 
 /** A literal (`user`) or a one-element list naming a secret (`[MRSK_REGISTRY_PASSWORD]`). */
-const secretNameList = custom((value, step) => {
+const secretNameList = accepts(custom((value, step) => {
   const entries = value as unknown[];
   if (entries.length !== 1) {
     return step.fail(`should be a string or a list with one secret name, got a list of ${entries.length}`, {
@@ -304,7 +308,7 @@ const secretNameList = custom((value, step) => {
   }
   const name = step.sub(str("a secret name"), entries[0], [0]);
   return name === INVALID ? INVALID : [name];
-});
+}), () => z.tuple([z.string()]).describe("[SECRET_NAME]"));
 const credential = emptyAsAbsent(oneOf({ scalar: str(), list: secretNameList }, "a string or a list with one secret name"));
 
 const registrySchema = optionalSection(
@@ -364,7 +368,7 @@ const sshkitSchema = optionalSection(
 );
 
 /** `boot.limit`: a number of hosts, or a percentage of them like "25%". */
-const bootLimit = custom((value, step) => {
+const bootLimit = accepts(custom((value, step) => {
   const hint = 'e.g. `limit: 2` or `limit: "25%"`';
   const count = toInteger(value);
   if (count !== undefined) return count >= 1 ? count : step.fail(`should be at least 1, got ${count}`, { hint });
@@ -375,7 +379,7 @@ const bootLimit = custom((value, step) => {
     return step.fail(`should be a percentage between 1% and 100%, got ${quote(value as string)}`, { hint });
   }
   return step.fail(`should be a number of hosts or a percentage like "25%", got ${describe(value)}`, { hint });
-});
+}), () => z.union([z.number().int().min(1), z.string().regex(/^\s*\d+\s*%?\s*$/)]));
 
 const bootSchema = optionalSection(
   { limit: bootLimit, wait: int("seconds"), parallel_roles: bool() },

@@ -75,6 +75,37 @@ export function quote(text: string, max = 60): string {
   return JSON.stringify(shown);
 }
 
+// ── input shapes ─────────────────────────────────────────────────────────────────────────
+// Every schema here parses by hand (custom), so zod cannot see what it accepts. Each building
+// block records the input it accepts as a plain zod schema; editor-schema.ts hands that mirror to
+// zod's JSON Schema generator.
+
+const inputShapes = new WeakMap<z.ZodType, () => z.ZodType>();
+const builtShapes = new WeakMap<z.ZodType, z.ZodType>();
+
+/** Records what `schema` accepts as input, as a plain zod schema built from its parts' input shapes. */
+export function accepts<T extends z.ZodType>(schema: T, shape: () => z.ZodType): T {
+  inputShapes.set(schema, shape);
+  return schema;
+}
+
+/** The plain zod schema of what `schema` accepts; unknown input for a hand-written schema nobody described. */
+export function inputShape(schema: z.ZodType): z.ZodType {
+  const built = builtShapes.get(schema);
+  if (built !== undefined) return built;
+  const shape = inputShapes.get(schema)?.() ?? nativeInputShape(schema);
+  builtShapes.set(schema, shape);
+  return shape;
+}
+
+function nativeInputShape(schema: z.ZodType): z.ZodType {
+  if (schema instanceof z.ZodArray) return z.array(inputShape(schema.element as z.ZodType));
+  if (schema instanceof z.ZodOptional) return inputShape(schema.unwrap() as z.ZodType).optional();
+  return schema instanceof z.ZodPipe ? z.unknown() : schema;
+}
+
+const SCALAR_INPUT = () => z.union([z.string(), z.number(), z.boolean()]);
+
 /** A zod schema whose parsing is written by hand, with issues reported through `Step`. */
 export function custom<T>(parse: (value: unknown, step: Step) => T | Invalid): z.ZodType<T> {
   return z.unknown().transform((value, ctx) => {
@@ -116,7 +147,7 @@ function expected(what: string | undefined): string {
 
 /** A string; numbers, booleans and other scalars are converted as Ruby's `to_s` does. */
 export function str(what?: string, check?: (text: string) => Problem | undefined): z.ZodType<string> {
-  return custom((value, step) => {
+  return accepts(custom((value, step) => {
     const kind = kindOf(value);
     if (kind !== "scalar" && kind !== "boolean") {
       return step.fail(`should be a string${expected(what)}, got ${describe(value)}`);
@@ -124,27 +155,31 @@ export function str(what?: string, check?: (text: string) => Problem | undefined
     const text = typeof value === "string" ? value : rubyToS(value);
     const problem = check?.(text);
     return problem ? step.fail(problem.message, hintParams(problem)) : text;
-  });
+  }), SCALAR_INPUT);
 }
 
 /** A value Ruby would print with `to_s`, where an empty (nil) value prints as "": e.g. an env value or build arg that ERB rendered empty. */
 export function strOrEmpty(what?: string): z.ZodType<string> {
   const inner = str(what);
-  return custom((value, step) => (value === null || value === undefined ? "" : step.sub(inner, value)));
+  return accepts(custom((value, step) => (value === null || value === undefined ? "" : step.sub(inner, value))), () => z.union([SCALAR_INPUT(), z.null()]));
 }
 
 const INTEGER = /^[+-]?\d+(?:_\d+)*$/;
 
 /** A whole number; numeric strings (`"3000"`, Ruby's `10_000_000`) are accepted. */
 export function int(what?: string, options: { min?: number } = {}): z.ZodType<number> {
-  return custom((value, step) => {
+  const shape = () => {
+    const number = options.min === undefined ? z.number().int() : z.number().int().min(options.min);
+    return z.union([number, z.string().regex(INTEGER)]);
+  };
+  return accepts(custom((value, step) => {
     const number = toInteger(value);
     if (number === undefined) return step.fail(`should be a whole number${expected(what)}, got ${describe(value)}`);
     if (options.min !== undefined && number < options.min) {
       return step.fail(`should be at least ${options.min}, got ${number}`);
     }
     return number;
-  });
+  }), shape);
 }
 
 export function toInteger(value: unknown): number | undefined {
@@ -157,7 +192,7 @@ export function toInteger(value: unknown): number | undefined {
 }
 
 export function bool(): z.ZodType<boolean> {
-  return custom((value, step) => (typeof value === "boolean" ? value : step.fail(`should be true or false, got ${describe(value)}`)));
+  return accepts(custom((value, step) => (typeof value === "boolean" ? value : step.fail(`should be true or false, got ${describe(value)}`))), () => z.boolean());
 }
 
 /**
@@ -170,13 +205,18 @@ export function list<T>(
   options: { scalarAsOne?: boolean } = {},
 ): z.ZodType<T[] | undefined> {
   const array = z.array(item);
-  return custom((value, step) => {
+  const shape = () => {
+    const forms: z.ZodType[] = [z.array(inputShape(item)), z.null()];
+    if (options.scalarAsOne) forms.push(inputShape(item));
+    return z.union(forms).describe(what);
+  };
+  return accepts(custom((value, step) => {
     const kind = kindOf(value);
     if (kind === "null") return undefined;
     if (kind === "list") return step.sub(array, value);
     if (options.scalarAsOne && kind === "scalar") return step.sub(array, [value]);
     return step.fail(`should be ${what}, got ${describe(value)}`);
-  });
+  }), shape);
 }
 
 /** A mapping with free keys (env names, label names, docker flags); an empty value counts as absent. */
@@ -185,7 +225,8 @@ export function mapOf<T>(
   what: string,
   options: { checkKey?: (key: string) => Problem | undefined } = {},
 ): z.ZodType<Record<string, T> | undefined> {
-  return custom((value, step) => {
+  const shape = () => z.union([z.record(z.string(), inputShape(item)), z.null()]).describe(what);
+  return accepts(custom((value, step) => {
     const kind = kindOf(value);
     if (kind === "null") return undefined;
     if (kind !== "map") return step.fail(`should be ${what}, got ${describe(value)}`);
@@ -203,7 +244,7 @@ export function mapOf<T>(
       else if (parsed !== undefined) out[key] = parsed;
     }
     return ok ? out : INVALID;
-  });
+  }), shape);
 }
 
 type Cases = Partial<Record<ValueKind, z.ZodType>>;
@@ -217,16 +258,17 @@ export function oneOf<C extends Cases>(
   cases: C,
   what: string,
 ): z.ZodType<{ [K in keyof C]: C[K] extends z.ZodType<infer T> ? T : never }[keyof C]> {
-  return custom((value, step) => {
+  const shape = () => z.union(Object.values(cases).map((schema) => inputShape(schema!))).describe(what);
+  return accepts(custom((value, step) => {
     const kind = kindOf(value);
     const schema = cases[kind] ?? (kind === "boolean" ? cases.scalar : undefined);
     if (schema === undefined) return step.fail(`should be ${what}, got ${describe(value)}`);
     return step.sub(schema, value) as { [K in keyof C]: C[K] extends z.ZodType<infer T> ? T : never }[keyof C];
-  });
+  }), shape);
 }
 
 /** Accepts an empty value and keeps it as `null` (a role left for a destination overlay to fill). */
-export const keepNull: z.ZodType<null> = custom(() => null);
+export const keepNull: z.ZodType<null> = accepts(custom(() => null), () => z.null());
 
 type OptionalShape<S extends Record<string, z.ZodType>> = { [K in keyof S]: z.ZodOptional<S[K]> };
 export type SectionOutput<S extends Record<string, z.ZodType>> = z.output<z.ZodObject<OptionalShape<S>>>;
@@ -254,17 +296,18 @@ export function section<S extends Record<string, z.ZodType>>(shape: S, meta: Sec
     });
   });
   const object = z.object(optionalShape).catchall(catchall);
-  return custom((value, step) => {
+  const inputObject = () => z.strictObject(Object.fromEntries(Object.entries(shape).map(([key, schema]) => [key, inputShape(schema).optional()]))).describe(meta.what);
+  return accepts(custom((value, step) => {
     if (kindOf(value) !== "map") return step.fail(`should be a mapping (${meta.what}), got ${describe(value)}`);
     const input = meta.allowExtensions ? withoutExtensions(value as Record<string, unknown>) : value;
     const parsed = step.sub(object, input);
     return parsed === INVALID ? INVALID : (withoutUndefined(parsed) as SectionOutput<S>);
-  });
+  }), inputObject);
 }
 
 /** An empty value (`key:` with nothing after it) counts as the key being absent. */
 export function emptyAsAbsent<T>(schema: z.ZodType<T>): z.ZodType<T | undefined> {
-  return custom((value, step) => (kindOf(value) === "null" ? undefined : step.sub(schema, value)));
+  return accepts(custom((value, step) => (kindOf(value) === "null" ? undefined : step.sub(schema, value))), () => z.union([inputShape(schema), z.null()]));
 }
 
 /** A section written as a key of another one, where `key:` alone means "not set". */

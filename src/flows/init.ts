@@ -1,10 +1,12 @@
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
+import { EDITOR_SCHEMA_FILE } from "../config/editor-schema-file.js";
 import { MrskError } from "../errors.js";
 
 // `mrsk init`: a commented config/deploy.yml in the MRSK style, a .env for its secrets (kept out
-// of git), and sample hooks. Nothing that exists is overwritten.
+// of git), and sample hooks. Nothing that exists is overwritten. The config's first line points
+// editors (yaml-language-server) at mrsk's JSON Schema.
 
 const TEMPLATES = fileURLToPath(new URL("../../templates/", import.meta.url));
 
@@ -34,10 +36,21 @@ export function initProject(cwd: string): InitResult {
   };
 
   place("deploy.yml", "config/deploy.yml");
+  writeFileSync(configPath, `${schemaModeline(cwd)}\n${readFileSync(configPath, "utf8")}`);
   place("env.sample", ".env", 0o600);
   for (const hook of readdirSync(join(TEMPLATES, "hooks")).sort()) place(`hooks/${hook}`, `.mrsk/hooks/${hook}`, 0o755);
   if (ignoreInGit(cwd, ".env")) result.created.push(".gitignore entry for .env");
   return result;
+}
+
+/**
+ * The yaml-language-server line naming the schema: relative to config/ when the project has mrsk in
+ * its node_modules (so the line works on every checkout), else this installation's absolute path.
+ */
+export function schemaModeline(cwd: string): string {
+  const local = join(cwd, "node_modules", "mrsk", "dist", "deploy.schema.json");
+  const target = existsSync(local) ? relative(join(cwd, "config"), local) : EDITOR_SCHEMA_FILE;
+  return `# yaml-language-server: $schema=${target}`;
 }
 
 /** Adds `entry` to .gitignore unless a line already names it; true when it was added. */

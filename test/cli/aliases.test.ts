@@ -49,8 +49,8 @@ describe("alias names", () => {
     expect(() => checkAliasNames(withAliases("  deploy: app boot\n  shell: bash -l\n"), names)).toThrow(
       [
         "Invalid configuration (2 problems)",
-        '  config/deploy.yml: aliases.deploy: "deploy" is a mrsk command; an alias cannot replace it (give the alias another name)',
-        '  config/deploy.yml: aliases.shell: runs "bash", which is not a mrsk command (start it with a command, e.g. "app exec -i --reuse bin/rails console")',
+        '  config/deploy.yml: aliases.deploy: "deploy" is a mrsk command; an alias cannot replace it (give the alias another name; see `mrsk docs configuration`)',
+        '  config/deploy.yml: aliases.shell: runs "bash", which is not a mrsk command (start it with a command, e.g. "app exec -i --reuse bin/rails console"; see `mrsk docs configuration`)',
       ].join("\n"),
     );
   });

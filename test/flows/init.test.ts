@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/load.js";
 import { MrskError } from "../../src/errors.js";
-import { initProject } from "../../src/flows/init.js";
+import { initProject, schemaModeline } from "../../src/flows/init.js";
 
 // `mrsk init` in a throwaway directory: what it writes, with which modes, and what it leaves alone.
 
@@ -41,7 +41,7 @@ describe("initProject", () => {
     const result = initProject(cwd);
     expect(result).toEqual({ created: ["config/deploy.yml", ".env", ...HOOKS, ".gitignore entry for .env"], skipped: [] });
     expect(tree(cwd)).toEqual([".env", ".gitignore", ...HOOKS, "config/deploy.yml"].sort());
-    expect(read(cwd, "config/deploy.yml")).toBe(readFileSync(join(TEMPLATES, "deploy.yml"), "utf8"));
+    expect(read(cwd, "config/deploy.yml")).toBe(`${schemaModeline(cwd)}\n${readFileSync(join(TEMPLATES, "deploy.yml"), "utf8")}`);
     expect(read(cwd, ".env")).toBe(readFileSync(join(TEMPLATES, "env.sample"), "utf8"));
     expect(mode(cwd, ".env")).toBe(0o600);
     for (const hook of HOOKS) {

@@ -94,6 +94,8 @@ beforeAll(async () => {
   rmSync(path.join(project.home, ".ssh/known_hosts"));
   writeFileSync(path.join(project.home, ".ssh/config"), sshConfig(rig));
   project.writeConfig(deployConfig(rig, ["  log_level: debug"]));
+  // A rule left by an interrupted run would block the other tests too: start from none.
+  while ((await inHost(2, ["iptables", "-D", ...blockRule])).code === 0);
   const blocked = await inHost(2, ["iptables", "-I", ...blockRule]);
   if (blocked.code !== 0) throw new Error(`could not block SSH to h2: ${blocked.stderr}`);
 });

@@ -15,6 +15,7 @@ export interface HostConfig {
   readonly port?: string;
   readonly identityFiles: readonly string[];
   readonly identitiesOnly?: string;
+  readonly identityAgent?: string;
   readonly proxyJump?: string;
   readonly proxyCommand?: string;
   readonly userKnownHostsFiles?: readonly string[];
@@ -69,6 +70,7 @@ export class OpenSshConfig {
       port: one("port"),
       identityFiles: list("identityfile") ?? [],
       identitiesOnly: one("identitiesonly"),
+      identityAgent: one("identityagent"),
       // Whichever of ProxyJump and ProxyCommand comes first wins, as in OpenSSH.
       ...firstProxy(this.lines, host, computed),
       userKnownHostsFiles: list("userknownhostsfile"),

@@ -21,6 +21,8 @@ export interface ResolvedHost {
   readonly keys: readonly string[];
   readonly defaultKeys: boolean;
   readonly keysOnly: boolean;
+  /** The agent's socket: `IdentityAgent`, else $SSH_AUTH_SOCK. */
+  readonly agent: string | undefined;
   readonly knownHostsFiles: readonly string[];
   readonly hostKeyPolicy: HostKeyPolicy;
   readonly connectTimeoutMs: number;
@@ -36,7 +38,7 @@ const DEFAULT_PORT = 22;
 // A ProxyJump whose hops name each other would never end.
 const MAX_JUMP_DEPTH = 8;
 
-type Settings = Omit<SshSettings, "maxConcurrentStarts" | "configFiles" | "agent" | "keyData">;
+type Settings = Omit<SshSettings, "maxConcurrentStarts" | "configFiles" | "keyData">;
 
 /** Resolves `spec` (`[user@]host[:port]` from the host list). */
 export function resolveHost(spec: string, settings: Settings, config: OpenSshConfig): ResolvedHost {
@@ -113,6 +115,7 @@ function build(
     keys: configuredKeys,
     defaultKeys: configuredKeys.length === 0 && !keysOnly,
     keysOnly,
+    agent: identityAgent(found.identityAgent, settings.agent, tokens, label),
     knownHostsFiles: settings.knownHostsFiles ?? knownHostsFiles(found, tokens, label),
     hostKeyPolicy: settings.hostKeyPolicy ?? hostKeyPolicy(found, label),
     connectTimeoutMs: seconds(found.connectTimeout, label, "ConnectTimeout") ?? settings.connectTimeoutMs,
@@ -131,6 +134,13 @@ function routeKey(route: ResolvedRoute): string {
     case "command":
       return ` via command ${route.template}`;
   }
+}
+
+// `IdentityAgent none` turns the agent off; `SSH_AUTH_SOCK` (or `$SSH_AUTH_SOCK`) names the usual one.
+function identityAgent(value: string | undefined, fromEnvironment: string | undefined, tokens: Record<string, string>, label: string): string | undefined {
+  if (value === undefined || /^\$?\{?SSH_AUTH_SOCK\}?$/.test(value)) return fromEnvironment;
+  if (value.toLowerCase() === "none") return undefined;
+  return expandHomeDir(expandTokens(value, tokens, label, "IdentityAgent"));
 }
 
 function knownHostsFiles(found: HostConfig, tokens: Record<string, string>, label: string): string[] {

@@ -115,8 +115,7 @@ export class SshTransport implements Transport {
   }
 
   private async identitiesFor(target: ResolvedHost): Promise<Identities> {
-    const { keyData, agent } = this.settings;
-    const identities = await this.keyRing.identities({ ...target, keyData, agent });
+    const identities = await this.keyRing.identities({ ...target, keyData: this.settings.keyData });
     if (this.debug) {
       const offered = identities.usable.map((i) => i.label).join(", ") || "none";
       const skipped = identities.skipped.length > 0 ? `; skipped: ${identities.skipped.join(", ")}` : "";

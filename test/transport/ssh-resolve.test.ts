@@ -33,6 +33,7 @@ const unset: Settings = {
   connectTimeoutMs: 15_000,
   knownHostsFiles: undefined,
   hostKeyPolicy: undefined,
+  agent: "/run/env-agent.sock",
 };
 
 let fileCount = 0;
@@ -235,6 +236,16 @@ describe("jump hosts", () => {
   it("refuse a ProxyJump loop", async () => {
     const loop = "Host a\n  ProxyJump b\nHost b\n  ProxyJump a\n";
     await expect(resolve("a", loop)).rejects.toThrow("ProxyJump goes through more than 8 jump hosts");
+  });
+});
+
+describe("IdentityAgent", () => {
+  it("replaces $SSH_AUTH_SOCK with its socket (~ and tokens expanded), none turning the agent off", async () => {
+    expect((await resolve("web1", "")).agent).toBe("/run/env-agent.sock");
+    expect((await resolve("web1", "Host *\n  IdentityAgent ~/.1password/agent.sock\n")).agent).toBe(join(homedir(), ".1password/agent.sock"));
+    expect((await resolve("web1", "Host *\n  IdentityAgent /run/%r.sock\n", { user: "app" })).agent).toBe("/run/app.sock");
+    expect((await resolve("web1", "Host *\n  IdentityAgent SSH_AUTH_SOCK\n")).agent).toBe("/run/env-agent.sock");
+    expect((await resolve("web1", "Host *\n  IdentityAgent none\n")).agent).toBeUndefined();
   });
 });
 

@@ -453,6 +453,16 @@ describe("OpenSSH config files (ssh.config)", () => {
     expect(debug).toContain(`[inner] ssh: jump hosts: bastion (root@127.0.0.1:${sshd.port}; ${debug[0]!.replace(/^.*read: /, "")}: Host bastion; ${debug[0]!.replace(/^.*read: /, "")}: Host *)`);
   });
 
+  it("signs in with the agent named by IdentityAgent", async () => {
+    const agent = await startAgent(sshd.dir, sshd.clientKey);
+    try {
+      const { ssh } = await configured(["Host agented", "  HostName 127.0.0.1", `  Port ${sshd.port}`, `  IdentityAgent ${agent.socket}`, ""].join("\n"));
+      expect((await (await ssh.session("agented")).run(["echo", "via agent"])).stdout).toBe("via agent\n");
+    } finally {
+      await agent.stop();
+    }
+  });
+
   it("asks once for the passphrase of an encrypted IdentityFile used by two hosts", async () => {
     const asked: string[] = [];
     const { ssh } = await configured(

@@ -126,7 +126,7 @@ describe("a fleet with a role without a proxy and an accessory on hosts of their
     const ctx = fleetContext(workerOnly);
     await deploy(ctx, { skipPush: true });
     expect(lines(ctx, "1.1.1.2")).toEqual([
-      "mkdir -p .mrsk && mkdir .mrsk/lock-app && echo DETAILS > .mrsk/lock-app/details",
+      LOCK,
       ...PULL,
       PLAN,
       `${audit("Booted app version 999", "jobs")} && ${RUN_JOBS}`,

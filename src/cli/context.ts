@@ -5,7 +5,7 @@ import { formatIssue } from "../errors.js";
 import type { Selection } from "../config/selection.js";
 import type { FlowContext } from "../flows/context.js";
 import { Output } from "../output/output.js";
-import { Redactor } from "../output/redact.js";
+import { MIN_SECRET_LENGTH, Redactor } from "../output/redact.js";
 import { createRenderer, type Sinks } from "../output/renderers.js";
 import type { Verbosity } from "../output/events.js";
 import type { HostSession, SshConfigFile, SshSettings, Transport } from "../transport/types.js";
@@ -47,6 +47,7 @@ export class Context implements FlowContext {
   readonly output: Output;
   private readonly commandNames: ReadonlySet<string>;
   private loadedConfig: Config | undefined;
+  private readonly shortSecretsWarned = new Set<string>();
   private openTransport: Transport | undefined;
   private localTransport: Transport | undefined;
   private readonly startedAt = Date.now();
@@ -94,16 +95,22 @@ export class Context implements FlowContext {
         version: this.options.version,
         env: this.env,
         toolVersion: TOOL_VERSION,
-        registerSecret: (value) => {
-          this.redactor.register(value);
-        },
+        registerSecret: (value, name, used) => this.registerSecret(value, name, used),
         onWarning: (issue) => this.output.warn(formatIssue(issue)),
       });
+      this.redactor.showHosts(loaded.namedHosts);
       const { checkAliasNames } = await import("./aliases.js");
       checkAliasNames(loaded, this.commandNames);
       this.loadedConfig = loaded;
     }
     return this.loadedConfig;
+  }
+
+  /** Masks a secret from now on; one the configuration uses but that is too short to mask is named once. */
+  private registerSecret(value: string, name: string, used: boolean): void {
+    if (this.redactor.register(value) || !used || this.shortSecretsWarned.has(name)) return;
+    this.shortSecretsWarned.add(name);
+    this.output.warn(`secret ${name} is shorter than ${MIN_SECRET_LENGTH} characters, so it cannot be masked in output: use a longer value`);
   }
 
   async selection(): Promise<Selection> {

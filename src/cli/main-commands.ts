@@ -35,7 +35,7 @@ export function registerMainCommands(program: Command): void {
         const { describeConfig } = await import("../flows/describe-config.js");
         const described = describeConfig(await ctx.config());
         if (ctx.options.json === true) {
-          ctx.output.emit({ type: "result", text: JSON.stringify(described), data: described });
+          ctx.output.structured(described);
           return;
         }
         const { stringify } = await import("yaml");

@@ -1,5 +1,7 @@
 import type { Config, RegistrySettings } from "../config/model.js";
+import { PROXY_CONTAINER } from "./caddy.js";
 import { docker } from "./docker.js";
+import { TRAEFIK_CONTAINER } from "./traefik.js";
 import type { Cmd } from "./shell.js";
 
 // Registry login reads the password from stdin, so it is never on a command line or in `ps`.
@@ -12,10 +14,13 @@ export function registryLogout(registry: RegistrySettings): Cmd {
   return docker("logout", registry.server);
 }
 
-/** Every container on the host: image, `service` and `destination` labels. */
+/** Every container on the host: image, `service` and `destination` labels, name. */
 export function listContainerImages(): Cmd {
-  return docker("ps", "--all", "--format", '{{.Image}}\t{{.Label "service"}}\t{{.Label "destination"}}');
+  return docker("ps", "--all", "--format", '{{.Image}}\t{{.Label "service"}}\t{{.Label "destination"}}\t{{.Names}}');
 }
+
+/** mrsk's proxies carry no service label; they are no service's reason to keep a registry login. */
+const PROXY_CONTAINERS = new Set([TRAEFIK_CONTAINER, PROXY_CONTAINER]);
 
 /** The registry an image reference comes from (`docker.io` when it names none), as Docker reads it. */
 export function registryOf(image: string): string {
@@ -25,7 +30,8 @@ export function registryOf(image: string): string {
 
 /**
  * Other services (or unlabelled images) with containers on the host that run images from the
- * configured registry: they need the host's login to it.
+ * configured registry: they need the host's login to it. The proxy (Traefik or Caddy) does not
+ * count: `remove` deletes this service's own, and a shared one's users are counted themselves.
  */
 export function otherServicesUsingRegistry(config: Config, stdout: string): string[] {
   const registry = config.registry.server ?? "docker.io";
@@ -36,7 +42,7 @@ export function otherServicesUsingRegistry(config: Config, stdout: string): stri
     .split("\n")
     .filter((line) => line.trim() !== "")
     .map((line) => line.split("\t"))
-    .filter(([image = "", service = "", destination = ""]) => registryOf(image) === registry && !ours(service, destination))
+    .filter(([image = "", service = "", destination = "", name = ""]) => registryOf(image) === registry && !ours(service, destination) && !(service === "" && PROXY_CONTAINERS.has(name)))
     .map(([image = "", service = ""]) => (service === "" ? image : service));
   return [...new Set(users)];
 }

@@ -29,14 +29,16 @@ const LINE = /^[ \t]*(?:export[ \t]+)?([\w.-]+)(?:[ \t]*=[ \t]*|:[ \t]+)/;
 export function parseDotenv(text: string, ctx: DotenvContext): DotenvEntry[] {
   const entries: DotenvEntry[] = [];
   const known: Record<string, string> = {};
-  const lines = text.replace(/\r\n?/g, "\n").split("\n");
+  // A UTF-8 byte order mark (Windows editors write one) is not part of the first key.
+  const lines = text.replace(/^\uFEFF/, "").replace(/\r\n?/g, "\n").split("\n");
 
   for (let i = 0; i < lines.length; i++) {
     const raw = lines[i]!;
     if (/^\s*(#.*)?$/.test(raw)) continue;
     const m = LINE.exec(raw);
     if (!m) {
-      throw ConfigError.single(ctx.file, "", `line ${i + 1} is not KEY=value: ${JSON.stringify(raw.trim())}`, "quote values that contain spaces or #");
+      // Never quote the line: this file holds secrets, and the line may be one.
+      throw ConfigError.single(ctx.file, "", `line ${i + 1} is not KEY=value (the line is not shown: it may hold a secret)`, "write NAME=value, and quote values that contain spaces or #");
     }
     const key = m[1]!;
     const lineNo = i + 1;

@@ -26,8 +26,11 @@ export interface LoadOptions {
   /** The environment ERB and secrets read; `.env` files are applied to it without overriding. */
   env: Record<string, string | undefined>;
   toolVersion: string;
-  /** Every secret value is handed to this as soon as it is known (for redaction). */
-  registerSecret?: (value: string) => void;
+  /**
+   * Every secret value is handed to this as soon as it is read (for redaction), with its name;
+   * `used` when the configuration names it, not merely a line of a `.env` or secrets file.
+   */
+  registerSecret?: (value: string, name: string, used: boolean) => void;
   onWarning?: (issue: ConfigIssue) => void;
   /** Sees the merged document (ERB rendered, YAML parsed, overlay merged) before it is validated. */
   onDocument?: (document: unknown) => void;
@@ -51,7 +54,7 @@ export function loadConfig(options: LoadOptions): Config {
     );
   }
 
-  loadDotenvFiles(cwd, destination, env, display);
+  loadDotenvFiles(cwd, destination, env, display, options.registerSecret);
   if (destination !== undefined) {
     env.MRSK_DESTINATION = destination;
     env.KAMAL_DESTINATION = destination;
@@ -81,6 +84,7 @@ export function loadConfig(options: LoadOptions): Config {
   for (const w of warnings) options.onWarning?.(w);
 
   const secrets = loadSecrets({ cwd, destination, secretsPath, env });
+  observeSecrets(secrets, options.registerSecret);
   const files = [basePath, overlayPath].filter((f): f is string => f !== undefined).map(display);
   const doc = shape.config as Record<string, unknown>;
 
@@ -103,7 +107,8 @@ export function loadConfig(options: LoadOptions): Config {
   }
   if (issues.length > 0 || config === undefined) throw new ConfigError(issues);
 
-  registerSecrets(config, secrets, options.registerSecret);
+  // Read every secret the configuration names now, so each is masked before any command runs.
+  for (const reference of config.secretReferences) secrets.get(reference.name);
   return config;
 }
 
@@ -129,12 +134,22 @@ function knownDestinations(basePath: string): string[] {
 }
 
 /** MRSK loads `.env.<dest>` then `.env`; the first value set wins and the real environment is kept. */
-function loadDotenvFiles(cwd: string, destination: string | undefined, env: Record<string, string | undefined>, display: (p: string) => string): void {
+function loadDotenvFiles(
+  cwd: string,
+  destination: string | undefined,
+  env: Record<string, string | undefined>,
+  display: (p: string) => string,
+  register: LoadOptions["registerSecret"],
+): void {
   const files = destination === undefined ? [".env"] : [`.env.${destination}`, ".env"];
   for (const file of files) {
     const path = join(cwd, file);
     if (!existsSync(path)) continue;
-    applyWithoutOverride(env, parseDotenv(readFileSync(path, "utf8"), { file: display(path), env, cwd }));
+    const entries = parseDotenv(readFileSync(path, "utf8"), { file: display(path), env, cwd });
+    // `.env` is where MRSK keeps secrets: masked from here on, so that even an error about the
+    // YAML or ERB that uses one (the load is not finished) cannot show it.
+    for (const entry of entries) register?.(entry.value, entry.key, false);
+    applyWithoutOverride(env, entries);
   }
 }
 
@@ -145,13 +160,9 @@ function eraOf(doc: unknown, cwd: string, secretsPath: string | undefined, desti
   return hasSecretsFiles ? "kamal" : "mrsk";
 }
 
-function registerSecrets(config: Config, secrets: Secrets, register: ((value: string) => void) | undefined): void {
+/** Everything in a secrets file is secret; from the environment, only what is read as a secret. */
+function observeSecrets(secrets: Secrets, register: LoadOptions["registerSecret"]): void {
   if (register === undefined) return;
-  // Everything in a secrets file is secret; from the environment, only what the config references.
-  if (!secrets.fromEnvironment) for (const [, value] of secrets.entries()) register(value);
-  const envs = [config.env, ...config.roles.flatMap((r) => r.hosts.map((h) => r.env(h))), ...config.accessories.map((a) => a.env)];
-  for (const env of envs) for (const [, value] of config.secretValues(env)) register(value);
-  for (const value of [config.registry.password, ...config.ssh.keyData, ...config.accessories.map((a) => a.registry?.password)]) {
-    if (value !== undefined && value !== "") register(value);
-  }
+  if (!secrets.fromEnvironment) for (const [name, value] of secrets.entries()) register(value, name, false);
+  secrets.observe((name, value) => register(value, name, true));
 }

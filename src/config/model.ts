@@ -4,6 +4,7 @@ import { mergeEnv, readEnv, type EnvSpec, type SecretRef } from "./env.js";
 import { readHostEntries, unique, type HostEntry } from "./hosts.js";
 import { isMapping } from "./merge.js";
 import { Role, type HealthcheckSettings } from "./role.js";
+import { secretReferences, type SecretReference } from "./secret-references.js";
 import type { Secrets } from "./secrets.js";
 import type { Era } from "./schema.js";
 
@@ -129,6 +130,8 @@ export class Config {
   readonly aliases: Readonly<Record<string, string>>;
   readonly env: EnvSpec;
   readonly secrets: Secrets;
+  /** Every place the configuration names a secret (the loader reads them all, for masking). */
+  readonly secretReferences: readonly SecretReference[];
   readonly files: readonly string[];
   /** The merged document, for `mrsk config`. */
   readonly raw: Readonly<Doc>;
@@ -165,6 +168,7 @@ export class Config {
     this.aliases = strRecord(doc.aliases);
     this.env = parts.rootEnv;
     this.secrets = ctx.secrets;
+    this.secretReferences = secretReferences(doc);
     this.files = ctx.files;
     this.resolveVersion = ctx.version;
   }
@@ -220,6 +224,12 @@ export class Config {
   /** Every host the service touches: app hosts, then accessory-only hosts. */
   get allHosts(): string[] {
     return unique([...this.appHosts, ...this.accessories.flatMap((a) => a.hosts)]);
+  }
+
+  /** Every host the configuration names (with the SSH jump host): shown as itself in output. */
+  get namedHosts(): string[] {
+    const jump = this.ssh.proxy?.replace(/^[^@]*@/, "");
+    return unique([...this.allHosts, ...(jump === undefined ? [] : [jump])]);
   }
 
   role(name: string): Role | undefined {

@@ -9,7 +9,12 @@ import { parseDotenv, type DotenvContext } from "./dotenv.js";
 
 export const DEFAULT_SECRETS_PATH = ".kamal/secrets";
 
+/** Told of every secret value as it is read, so it is masked before anything can print it. */
+export type SecretObserver = (name: string, value: string) => void;
+
 export class Secrets {
+  private readonly observers: SecretObserver[] = [];
+
   constructor(
     private readonly values: ReadonlyMap<string, string>,
     /** The files (or "the environment") a name was looked up in, for error messages. */
@@ -18,17 +23,24 @@ export class Secrets {
     readonly fromEnvironment: boolean,
   ) {}
 
+  /** The one way to a secret's value: whoever reads it, the observers (the redactor) learn it first. */
   get(name: string): string | undefined {
-    return this.values.get(name);
+    const value = this.values.get(name);
+    if (value !== undefined) for (const observe of this.observers) observe(name, value);
+    return value;
+  }
+
+  observe(observer: SecretObserver): void {
+    this.observers.push(observer);
   }
 
   has(name: string): boolean {
     return this.values.has(name);
   }
 
-  /** Every value, e.g. for hooks that receive all secrets, and for redaction. */
-  entries(): IterableIterator<[string, string]> {
-    return this.values.entries();
+  /** Every value, e.g. for hooks that receive all secrets; each is read through `get`. */
+  entries(): Array<[string, string]> {
+    return [...this.values.keys()].map((name) => [name, this.get(name)!]);
   }
 
   describeSearched(): string {

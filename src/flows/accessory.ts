@@ -55,7 +55,7 @@ async function bootAccessoryOn(ctx: FlowContext, config: Config, accessory: Acce
   await session.run(chain(...ensureAccessoryNetwork(config, accessory), makeAccessoryDirectories(accessory)));
   for (const file of accessory.files) {
     const content = renderedFile(ctx, config, accessory, file.local);
-    await session.upload(accessoryFileHostPath(accessory, file.remote), content, file.mode === undefined ? 0o644 : Number.parseInt(file.mode, 8));
+    await session.upload(accessoryFileHostPath(accessory, file.remote), content, file.mode === undefined ? defaultFileMode(file.local) : Number.parseInt(file.mode, 8));
   }
   if (accessory.env.secrets.length > 0) {
     await session.run(ensureDirectory(`${config.appDirectory}/env/accessories`));
@@ -65,6 +65,11 @@ async function bootAccessoryOn(ctx: FlowContext, config: Config, accessory: Acce
   if (registry?.password !== undefined) await session.run(registryLogin({ ...registry, local: false }), { stdin: registry.password });
   await session.run(recordAudit(config, auditTags(ctx, config), `Booted ${accessory.name} accessory`));
   await session.run(runAccessory(config, accessory));
+}
+
+/** A file rendered from ERB may hold secrets (it sees the accessory's secret env): owner-only. */
+export function defaultFileMode(local: string): number {
+  return local.endsWith(".erb") ? 0o600 : 0o644;
 }
 
 /** A file's content; `.erb` files are rendered with the accessory's environment, as MRSK does. */

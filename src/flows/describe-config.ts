@@ -1,7 +1,8 @@
 import type { Config } from "../config/model.js";
+import { SecretField } from "../output/redact.js";
 
 // What `mrsk config` shows: the resolved configuration with every derived name, and secrets by
-// name only (values never appear; the output layer would redact them anyway).
+// name only; fields that hold a secret are SecretFields, masked whatever their value.
 
 export function describeConfig(config: Config): Record<string, unknown> {
   const version = config.version;
@@ -54,8 +55,8 @@ export function describeConfig(config: Config): Record<string, unknown> {
     ),
     registry: {
       server: config.registry.server ?? "docker.io",
-      username: config.registry.username,
-      password: config.registry.password === undefined ? undefined : "[REDACTED]",
+      username: isSecret(config, "registry.username") ? new SecretField() : config.registry.username,
+      password: config.registry.password === undefined ? undefined : new SecretField(),
       local: config.registry.local,
     },
     ssh: {
@@ -72,4 +73,8 @@ export function describeConfig(config: Config): Record<string, unknown> {
     ...(config.releaseCommand === undefined ? {} : { release_command: config.releaseCommand }),
     files: config.files,
   };
+}
+
+function isSecret(config: Config, path: string): boolean {
+  return config.secretReferences.some((reference) => reference.path === path);
 }

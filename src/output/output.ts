@@ -12,7 +12,7 @@ export class Output {
 
   emit = (event: OutputEvent): void => {
     if (!isShown(event, this.verbosity) && this.renderer.format !== "json") return;
-    this.renderer.render(redactEvent(event, this.redactor.redact));
+    this.renderer.render(redactEvent(event, this.redactor));
   };
 
   phase(title: string): void {
@@ -30,13 +30,24 @@ export class Output {
   result(text: string, options: { host?: string; label?: string; data?: unknown } = {}): void {
     this.emit({ type: "result", text, ...options });
   }
+
+  /**
+   * A result for machines: its secret fields are masked in the data, and its text is that data as
+   * JSON, written after masking so that it stays valid JSON whatever the secrets' values.
+   */
+  structured(data: unknown): void {
+    const masked = this.redactor.redactData(data);
+    this.renderer.render({ type: "result", text: JSON.stringify(masked), data: masked });
+  }
 }
 
-function redactEvent(event: OutputEvent, redact: (s: string) => string): OutputEvent {
+function redactEvent(event: OutputEvent, redactor: Redactor): OutputEvent {
   const copy: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(event)) {
-    // Structured data (`result.data`) is redacted through its JSON text; the mask has no quotes.
-    copy[k] = typeof v === "string" ? redact(v) : v !== null && typeof v === "object" ? JSON.parse(redact(JSON.stringify(v))) : v;
+    // `host` names a host: shown as itself even when a secret holds the same text.
+    if (k === "host") copy[k] = v;
+    else if (k === "data") copy[k] = redactor.redactData(v);
+    else copy[k] = typeof v === "string" ? redactor.redact(v) : v;
   }
   return copy as OutputEvent;
 }

@@ -166,9 +166,12 @@ describe("registry builders", () => {
       "10.0.0.1:5000",
       "localhost",
     ]);
-    expect(toShell(listContainerImages())).toBe(`docker ps --all --format '{{.Image}}\t{{.Label "service"}}\t{{.Label "destination"}}'`);
-    const ps = ["dhh/app:999\tapp\t", "redis:7\tblog-cache\t", "ghcr.io/x/y:1\tz\t", "nginx:1\t\t"].join("\n");
+    expect(toShell(listContainerImages())).toBe(`docker ps --all --format '{{.Image}}\t{{.Label "service"}}\t{{.Label "destination"}}\t{{.Names}}'`);
+    const ps = ["dhh/app:999\tapp\t\tapp-web-999", "redis:7\tblog-cache\t\tblog-cache", "ghcr.io/x/y:1\tz\t\tz", "nginx:1\t\t\tweb-server"].join("\n");
     expect(otherServicesUsingRegistry(config, ps)).toEqual(["blog-cache", "nginx:1"]);
+    // mrsk's own proxies (no service label) never hold the login; a labelled or renamed one does.
+    const proxies = ["traefik:v2.9\t\t\ttraefik", "caddy:2\t\t\tmrsk-proxy", "traefik:v2.9\tother\t\ttraefik", "traefik:v3\t\t\tmy-traefik"].join("\n");
+    expect(otherServicesUsingRegistry(config, proxies)).toEqual(["other", "traefik:v3"]);
   });
 });
 

@@ -52,7 +52,7 @@ const RUN_DB =
 const BOOT_DB = [
   "docker container inspect --format '{{.State.Status}}' app-db",
   "mkdir -p app-db app-db/docker-entrypoint-initdb.d app-db/data /srv/backups",
-  "upload app-db/docker-entrypoint-initdb.d/init.sql (mode 644)",
+  "upload app-db/docker-entrypoint-initdb.d/init.sql (mode 600)",
   "mkdir -p .mrsk/app/env/accessories",
   "upload .mrsk/app/env/accessories/db.env (mode 600)",
   audit("Booted db accessory"),

@@ -10,7 +10,7 @@ const config = configFrom(`${MRSK_MINIMAL}accessories:\n  cache:\n    image: red
 const PS_ALL = `docker ps --all --filter label=service=app --filter label=destination= --format '{{.Names}}\t{{.State}}\t{{.Label "role"}}\t{{.Image}}\t{{.CreatedAt}}'`;
 const REFS = "docker image ls dhh/app --format '{{.Repository}}:{{.Tag}}'";
 const OTHERS = "docker ps --all --format '{{.Names}}\t{{.Label \"service\"}}\t{{.Label \"destination\"}}\t{{.Labels}}'";
-const IMAGES = "docker ps --all --format '{{.Image}}\t{{.Label \"service\"}}\t{{.Label \"destination\"}}'";
+const IMAGES = "docker ps --all --format '{{.Image}}\t{{.Label \"service\"}}\t{{.Label \"destination\"}}\t{{.Names}}'";
 const STOP_PRUNE_WEB =
   "docker ps --quiet --filter label=service=app --filter label=destination= --filter label=role=web --filter status=running --filter status=restarting | xargs --no-run-if-empty docker stop && docker container prune --force --filter label=service=app --filter label=destination= --filter label=role=web";
 
@@ -97,6 +97,34 @@ describe("remove", () => {
     expect(results(ctx)[0]).toContain("  1.1.1.1:\n    app containers: none found\n    app images (those no other container uses): none found\n    Traefik: container traefik, image traefik:v2.9, .mrsk/traefik\n    .mrsk/app (env files and the audit log)\n    keeps the login to ghcr.io (still used by app)");
     expect(commandsOn(ctx, "1.1.1.1")).not.toContain("docker logout ghcr.io");
     expect(commandsOn(ctx, "1.1.1.2")).toContain("docker logout ghcr.io");
+  });
+
+  it("logs out of Docker Hub where the only other container from it is this service's own Traefik", async () => {
+    // MRSK's Traefik runs traefik:v2.9 from Docker Hub and has no service label; `remove` deletes it.
+    const ctx = operateContext(config, state);
+    const traefikRow = "traefik:v2.9\t\t\ttraefik";
+    dryRunOf(ctx).answer("1.1.1.1", (l) => l === IMAGES, ["dhh/app:999\tapp\t\tapp-web-999", traefikRow].join("\n"));
+    // On 1.1.1.2 Traefik stays for the blog, whose own container from Docker Hub keeps the login.
+    dryRunOf(ctx).answer("1.1.1.2", (l) => l === IMAGES, ["dhh/app:999\tapp\t\tapp-web-999", traefikRow, "dhh/blog:1\tblog\t\tblog-web-1"].join("\n"));
+    await removeEverything(ctx, { yes: true });
+    const plan = results(ctx)[0]!;
+    expect(plan).toContain("    .mrsk/app (env files and the audit log)\n    the login to Docker Hub\n    the deploy lock .mrsk/lock-app\n  1.1.1.2:");
+    expect(plan).toContain("    .mrsk/app (env files and the audit log)\n    keeps the login to Docker Hub (still used by blog)\n  1.1.1.3:");
+    expect(commandsOn(ctx, "1.1.1.1").slice(-3)).toEqual(["docker logout", "rm -rf .mrsk/app", UNLOCK]);
+    expect(commandsOn(ctx, "1.1.1.2")).not.toContain("docker logout");
+    expect(commandsOn(ctx, "1.1.1.2").at(-1)).toBe("rm -rf .mrsk/app");
+  });
+
+  it("does not count the Caddy proxy as a user of the registry either", async () => {
+    const caddy = configFrom(`${MRSK_MINIMAL}proxy:\n  host: example.com\n`, { env: MRSK_SECRETS });
+    const ctx = operateContext(caddy);
+    dryRunOf(ctx).answer("1.1.1.1", (l) => l === IMAGES, "caddy:2\t\t\tmrsk-proxy\nredis:7\t\t\tmy-own-redis");
+    dryRunOf(ctx).answer("1.1.1.2", (l) => l === IMAGES, "caddy:2\t\t\tmrsk-proxy");
+    await removeEverything(ctx, { yes: true });
+    // An unlabelled container of the user's own (not mrsk's proxy) still keeps the login.
+    expect(results(ctx)[0]).toContain("keeps the login to Docker Hub (still used by redis:7)");
+    expect(commandsOn(ctx, "1.1.1.1")).not.toContain("docker logout");
+    expect(commandsOn(ctx, "1.1.1.2")).toContain("docker logout");
   });
 
   it("changes nothing when a host cannot be reached", async () => {

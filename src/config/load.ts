@@ -63,8 +63,9 @@ export function loadConfig(options: LoadOptions): Config {
   const warnings: ConfigIssue[] = [];
   const read = (path: string): unknown => {
     const file = display(path);
-    const rendered = renderErbWithLines(readFileSync(path, "utf8"), { file, env, cwd });
-    const parsed = parseRubyYaml(rendered.text, file, { sourceLine: rendered.sourceLine });
+    const template = readFileSync(path, "utf8");
+    const rendered = renderErbWithLines(template, { file, env, cwd });
+    const parsed = withoutErbOutput(template, () => parseRubyYaml(rendered.text, file, { sourceLine: rendered.sourceLine }));
     warnings.push(...parsed.warnings);
     // An empty file reads as false in Psych.
     if (parsed.value === null || parsed.value === undefined || parsed.value === false) return {};
@@ -150,6 +151,32 @@ function loadDotenvFiles(
     // YAML or ERB that uses one (the load is not finished) cannot show it.
     for (const entry of entries) register?.(entry.value, entry.key, false);
     applyWithoutOverride(env, entries);
+  }
+}
+
+/**
+ * A YAML error on a line where ERB wrote the value never quotes it: the value may be a secret
+ * that is not known yet as one (the load is not finished), like `password: <%= ENV["PW"] %>`.
+ */
+function withoutErbOutput<T>(template: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    const lines = template.split("\n");
+    const fromErb = (line: number | undefined): boolean => line !== undefined && (lines[line - 1] ?? "").includes("<%");
+    if (!error.issues.some((issue) => fromErb(issue.line))) throw error;
+    throw new ConfigError(
+      error.issues.map((issue) =>
+        fromErb(issue.line)
+          ? {
+              ...issue,
+              message: "this line is not valid YAML once its ERB has run (the line is not shown: it may hold a secret)",
+              hint: 'a value starting with @ * % | ` or containing ": " must be quoted: put the ERB tag in quotes',
+            }
+          : issue,
+      ),
+    );
   }
 }
 

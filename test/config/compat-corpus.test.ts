@@ -9,7 +9,7 @@ import { ConfigError } from "../../src/errors.js";
 // accepted config loads with the same hosts, a rejected one fails with a ConfigError.
 // The corpus lives outside the repository (../shared) and is never copied into it.
 
-const CORPUS = join(import.meta.dirname, "../../../shared/corpus/real-configs");
+const CORPUS = process.env.MRSK_CORPUS ?? join(import.meta.dirname, "../../../shared/corpus/real-configs");
 
 interface Row {
   dir: string;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { OutputEvent } from "../../src/output/events.js";
 import { Output } from "../../src/output/output.js";
-import { Redactor } from "../../src/output/redact.js";
+import { Redactor, SecretField } from "../../src/output/redact.js";
 import { JsonRenderer, LineRenderer } from "../../src/output/renderers.js";
 
 function capture(format: "plain" | "json", verbosity: "quiet" | "normal" | "verbose" = "normal") {
@@ -57,5 +57,71 @@ describe("output", () => {
       expect(all).not.toContain("s3cr3t-value");
       expect(all).toContain("[REDACTED]");
     }
+  });
+});
+
+const PEM = ["-----BEGIN PRIVATE KEY-----", "MIIEvQIBADANBgkqhkiG9w0BAQEFAASC", "Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MGFi", "-----END PRIVATE KEY-----", ""].join("\n");
+
+describe("redaction", () => {
+  it("masks every line of a multi-line secret wherever it appears, one line at a time or cut short", () => {
+    const redactor = new Redactor();
+    redactor.register(PEM);
+    // Output arrives a line at a time (hooks, remote commands), or as a tail that cuts the value.
+    for (const line of PEM.trimEnd().split("\n")) expect(redactor.redact(`[hook] ${line}`)).toBe("[hook] [REDACTED]");
+    expect(redactor.redact(PEM.split("\n").slice(1).join("\n"))).toBe("[REDACTED]\n[REDACTED]\n[REDACTED]\n");
+    // Indented (a YAML block, a JSON dump with \n escapes) and with CRLF line ends.
+    expect(redactor.redact(`    ${PEM.split("\n")[1]}\r`)).toBe("    [REDACTED]\r");
+    expect(redactor.redact(JSON.stringify({ key: PEM }))).not.toMatch(/MIIE|Zm9v|BEGIN/);
+    const crlf = new Redactor();
+    crlf.register("first-line-of-it\r\nsecond-line-too\r\n");
+    expect(crlf.redact("second-line-too")).toBe("[REDACTED]");
+  });
+
+  it("leaves lines of a multi-line secret that are too short to mask, and says the value is maskable", () => {
+    const redactor = new Redactor();
+    expect(redactor.register("abc\nlong-enough-line\n}")).toBe(true);
+    expect(redactor.redact("abc } long-enough-line")).toBe("abc } [REDACTED]");
+    expect(redactor.register("abc")).toBe(false);
+    expect(redactor.register("  ")).toBe(true);
+    expect(redactor.redact("abc")).toBe("abc");
+  });
+
+  it("shows configured hosts as themselves, even when a secret holds one or is part of one", () => {
+    const redactor = new Redactor();
+    redactor.register("192.0.2.80");
+    redactor.register("placecal.org");
+    redactor.register("postgres://app:pw@192.0.2.80/db");
+    redactor.showHosts(["192.0.2.80", "web1.placecal.org"]);
+    expect(redactor.redact("Deploying to 192.0.2.80 and web1.placecal.org")).toBe("Deploying to 192.0.2.80 and web1.placecal.org");
+    // Elsewhere the secrets stay masked: a domain that is not a host, a longer secret that holds one.
+    expect(redactor.redact("site placecal.org")).toBe("site [REDACTED]");
+    expect(redactor.redact("DATABASE_URL=postgres://app:pw@192.0.2.80/db")).toBe("DATABASE_URL=[REDACTED]");
+  });
+
+  it("prefixes lines with the host even when a secret's value is that host", () => {
+    const out: string[] = [];
+    const redactor = new Redactor();
+    redactor.register("192.0.2.80");
+    redactor.register("s3cr3t-value");
+    const output = new Output(new LineRenderer("plain", { out: (t) => out.push(t), err: (t) => out.push(t) }), redactor, "verbose");
+    output.emit({ type: "output", host: "192.0.2.80", stream: "stdout", text: "token s3cr3t-value" });
+    expect(out.join("")).toBe("[192.0.2.80] token [REDACTED]\n");
+  });
+
+  it("masks structured data by field: numbers and booleans equal to a secret stay, the JSON stays valid", () => {
+    const out: string[] = [];
+    const redactor = new Redactor();
+    for (const secret of ["3000", "true", "s3cr3t-value"]) redactor.register(secret);
+    const output = new Output(new JsonRenderer({ out: (t) => out.push(t), err: (t) => out.push(t) }), redactor, "normal");
+    const data = { port: 3000, proxied: true, cmd: "run s3cr3t-value", password: new SecretField(), short: new SecretField(), list: [3000, "true"] };
+    output.structured(data);
+    output.emit({ type: "result", text: "port 3000", data });
+    const [structured, emitted] = out.map((l) => JSON.parse(l) as { text: string; data: unknown });
+    const masked = { port: 3000, proxied: true, cmd: "run [REDACTED]", password: "[REDACTED]", short: "[REDACTED]", list: [3000, "[REDACTED]"] };
+    expect(structured!.data).toEqual(masked);
+    expect(JSON.parse(structured!.text)).toEqual(masked);
+    expect(emitted!.data).toEqual(masked);
+    // Text keeps masking by substitution.
+    expect(emitted!.text).toBe("port [REDACTED]");
   });
 });

@@ -2,7 +2,10 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { parse, stringify } from "yaml";
 import { loadConfig } from "../../src/config/load.js";
+import { describeConfig } from "../../src/flows/describe-config.js";
+import { Redactor } from "../../src/output/redact.js";
 import { ConfigError } from "../../src/errors.js";
 
 // Every public deploy.yml of the shared corpus loads here as MRSK 0.13 / Kamal 2 judged it: an
@@ -48,11 +51,19 @@ function caseEnv(dir: string): Record<string, string | undefined> {
   return env;
 }
 
-function load(row: Row, destination: string | undefined) {
+function load(row: Row, destination: string | undefined, redactor?: Redactor) {
   const cwd = mkdtempSync(join(tmpdir(), `mrsk-compat-${row.dir}-`));
   cpSync(join(CORPUS, row.dir), cwd, { recursive: true });
   try {
-    return loadConfig({ cwd, configFile: row.configPath, destination, version: "testver", env: caseEnv(cwd), toolVersion: "test" });
+    return loadConfig({
+      cwd,
+      configFile: row.configPath,
+      destination,
+      version: "testver",
+      env: caseEnv(cwd),
+      toolVersion: "test",
+      ...(redactor === undefined ? {} : { registerSecret: (value: string) => void redactor.register(value) }),
+    });
   } finally {
     rmSync(cwd, { recursive: true, force: true });
   }
@@ -70,8 +81,14 @@ describe.skipIf(!existsSync(CORPUS))("real deploy.yml files (shared corpus)", ()
       const name = `${row.dir}${destination === undefined ? "" : ` -d ${destination}`} (${row.era}): ${row.verdict}`;
       if (row.verdict === "accept") {
         it(name, () => {
-          const config = load(row, destination);
+          const redactor = new Redactor();
+          const config = load(row, destination, redactor);
           expect(config.appHosts).toEqual(expect.arrayContaining(row.expectedHosts.get(destination)!));
+          // `mrsk config` shows every host as itself, even one kept in a secrets file (PlaceCal).
+          redactor.showHosts(config.namedHosts);
+          const shown = parse(redactor.redact(stringify(describeConfig(config)))) as { primary_host: string; hosts: string[] };
+          expect(shown.hosts).toEqual(config.allHosts);
+          expect(shown.primary_host).toBe(config.primaryHost);
         });
       } else {
         it(name, () => {

@@ -25,6 +25,7 @@ export class TestFlowContext implements FlowContext {
     this.cwd = options.cwd ?? "/nonexistent-project";
     const redactor = new Redactor();
     for (const [, value] of loaded.secrets.entries()) redactor.register(value);
+    redactor.showHosts(loaded.namedHosts);
     this.output = new Output({ format: "json", render: (event) => this.events.push(event) }, redactor, "verbose");
     this.dryRun = options.dryRun ?? true;
     this.options = { skipHooks: true, ...(options.version === undefined ? {} : { version: options.version }) };

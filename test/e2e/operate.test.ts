@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { writeFileSync } from "node:fs";
+import { appendFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
@@ -36,7 +36,9 @@ function config(state: RigState): string {
     "servers:",
     "  web:",
     "    hosts:",
-    ...HOSTS.map((h) => `      - ${h}`),
+    // The first host comes from .env, like PlaceCal's PRODUCTION_HOST: a secret that is a host.
+    '      - <%= ENV["OPS_PRIMARY_HOST"] %>',
+    `      - ${HOSTS[1]}`,
     "    traefik: false",
     ...rigBasics(state),
     "env:",
@@ -44,6 +46,8 @@ function config(state: RigState): string {
     "    GREETING: hello",
     "  secret:",
     "    - APP_SECRET",
+    // The app is told where it runs through a secret, as real projects do.
+    "    - OPS_PRIMARY_HOST",
     "traefik:",
     "  args:",
     "    providers.providersThrottleDuration: 0s",
@@ -51,7 +55,7 @@ function config(state: RigState): string {
     "accessories:",
     "  counter:",
     `    image: ${state.images.counter}`,
-    `    host: ${HOSTS[0]}`,
+    '    host: <%= ENV["OPS_PRIMARY_HOST"] %>',
     "    env:",
     "      clear:",
     "        COUNTER_GREETING: hi-from-erb",
@@ -111,6 +115,7 @@ beforeAll(async () => {
   await clean();
   project = createProject(rig, SERVICE);
   project.writeConfig(config(rig));
+  appendFileSync(path.join(project.dir, ".env"), `OPS_PRIMARY_HOST=${HOSTS[0]}\n`);
   writeFileSync(path.join(project.dir, "config/counter.conf.erb"), 'greeting=<%= ENV["COUNTER_GREETING"] %>\n');
 });
 
@@ -126,12 +131,17 @@ describe("operating a deployed app", () => {
     expect(run.exitCode).toBe(0);
     for (const i of [1, 2]) expect(await containersOn(i, SERVICE)).toEqual({ "ops-web-v1": "running" });
     expect(await on1("docker ps --filter name=^ops-counter$ --format '{{.State}}'")).toBe("running");
+    // The host held by a secret is shown as itself wherever it names a host, never masked.
+    expect(run.output).toContain(`Booting accessory counter on ${HOSTS[0]}`);
+    expect(run.output).not.toContain("[REDACTED]");
   });
 
   it("accessory: its .erb file is rendered, its env file is 0600, and data written into its directory survives a reboot", async () => {
     reportOnFailure();
     expect(await on1("docker exec ops-counter cat /etc/counter.conf")).toBe("greeting=hi-from-erb");
     expect(await on1(`stat -c %a .mrsk/${SERVICE}/env/accessories/counter.env`)).toBe("600");
+    // Rendered from ERB with the accessory's secrets in reach: owner-only too.
+    expect(await on1(`stat -c %a ${SERVICE}-counter/etc/counter.conf`)).toBe("600");
     expect(await on1("docker exec ops-counter sh -c 'echo ${#APP_SECRET}'")).toBe(String(APP_SECRET.length));
 
     const write = await mrsk(["accessory", "exec", "counter", "--reuse", "sh -c 'echo kept > /data/marker && cat /data/boots'"]);

@@ -47,16 +47,16 @@ export class SshTransport implements Transport {
     return this.pooled(this.sessions, host, async () => this.connect(await this.resolve(host), { throttled: true }));
   }
 
-  /** Where `host` is reached and how, after deploy.yml and the OpenSSH config files. */
-  async resolve(host: string): Promise<ResolvedHost> {
-    const resolved = resolveHost(host, this.settings, await this.config());
-    if (this.debug) this.describe(resolved);
-    return resolved;
-  }
-
   close(): Promise<void> {
     this.closing ??= this.endAll();
     return this.closing;
+  }
+
+  /** Where `host` is reached and how, after deploy.yml and the OpenSSH config files. */
+  private async resolve(host: string): Promise<ResolvedHost> {
+    const resolved = resolveHost(host, this.settings, await this.config());
+    if (this.debug) this.describe(resolved);
+    return resolved;
   }
 
   private config(): Promise<OpenSshConfig> {

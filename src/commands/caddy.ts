@@ -6,9 +6,11 @@ import { docker, ensureNetwork, optionArgs } from "./docker.js";
 import { any, chain, cmd, combine, glob, interpolate, mergeStderr, pipe, silence, silenceStderr, type Cmd } from "./shell.js";
 
 // The Caddy proxy: one `mrsk-proxy` container per host on the `mrsk` docker network, reading a
-// main Caddyfile that imports one site file per app role. A site's upstream is the role's network
-// alias, so a deploy switches traffic by moving the alias to the new container: the Caddy config
-// does not change, and Caddy is reloaded only when a site definition itself changes.
+// main Caddyfile that imports one site file per app role. Each role has two upstream slots, a and
+// b, each a network alias that one container holds for its whole life; a marker file, checked by
+// Caddy on every request, says which slot serves. A deploy gives the new container the free slot
+// and flips the marker: the Caddy config does not change (a reload would close idle keep-alive
+// client connections), and no alias moves while traffic goes to it.
 
 export const PROXY_CONTAINER = "mrsk-proxy";
 export const PROXY_NETWORK = "mrsk";
@@ -24,9 +26,38 @@ export function proxyDirectory(): string {
   return HOST_DIR;
 }
 
-/** The DNS name the role's serving container carries on the `mrsk` network. */
-export function rotationAlias(role: Role): string {
-  return `${role.containerPrefix}.live`;
+/** Directory of the slot markers, on the host (relative to the SSH user's home) and in the container. */
+const LIVE_DIR = `${HOST_DIR}/live`;
+const CONTAINER_LIVE_DIR = `${CONTAINER_DIR}/live`;
+/** How the proxy's admin API is reached from the host: through `docker exec`, with the image's wget. */
+const ADMIN_UPSTREAMS_URL = "http://localhost:2019/reverse_proxy/upstreams";
+
+export type Slot = "a" | "b";
+
+export function otherSlot(slot: Slot): Slot {
+  return slot === "a" ? "b" : "a";
+}
+
+/**
+ * The DNS name a slot's container carries on the `mrsk` network. Slot a keeps the name of the one
+ * alias earlier versions moved between containers, so a container they started serves on.
+ */
+export function slotAlias(role: Role, slot: Slot): string {
+  return slot === "a" ? `${role.containerPrefix}.live` : `${role.containerPrefix}.live-b`;
+}
+
+/** The slot's upstream set: the addresses Caddy balances over (one container per host today). */
+export function slotUpstreams(role: Role, slot: Slot, appPort: number): string[] {
+  return [`${slotAlias(role, slot)}:${appPort}`];
+}
+
+/** While this file exists, the role's traffic goes to slot b; otherwise to slot a. */
+function slotMarkerName(role: Role): string {
+  return `${role.containerPrefix}.b`;
+}
+
+export function slotMarkerPath(role: Role): string {
+  return `${LIVE_DIR}/${slotMarkerName(role)}`;
 }
 
 export function siteFileName(role: Role): string {
@@ -70,7 +101,7 @@ export function siteFile(config: Config, role: Role, settings: ProxySettings, op
     lines.push(`\ttls ${dir}/cert.pem ${dir}/key.pem`);
   }
   if (settings.maxRequestBody !== undefined) lines.push("\trequest_body {", `\t\tmax_size ${settings.maxRequestBody}`, "\t}");
-  const handler = options.maintenance === undefined ? reverseProxy(role, settings) : maintenancePage(settings, options.maintenance);
+  const handler = options.maintenance === undefined ? slotRouting(role, settings) : maintenancePage(settings, options.maintenance);
   if (settings.pathPrefixes.length === 0) lines.push(...handler.map((l) => `\t${l}`));
   else {
     for (const prefix of settings.pathPrefixes) {
@@ -97,12 +128,27 @@ function siteAddresses(settings: ProxySettings): string[] {
   return settings.sslRedirect ? settings.hosts : [...settings.hosts, ...settings.hosts.map((h) => `http://${h}`)];
 }
 
-function reverseProxy(role: Role, settings: ProxySettings): string[] {
+/** Routes to the slot the marker names; Caddy checks the marker file on every request, without a reload. */
+function slotRouting(role: Role, settings: ProxySettings): string[] {
   return [
-    `reverse_proxy ${rotationAlias(role)}:${settings.appPort} {`,
-    // Each request resolves the alias anew (no upstream keep-alive) and is retried (a failed dial,
-    // or a GET whose connection was reset) for a while, so moving the alias between containers
-    // loses no request even when the hosts are slow.
+    "@slot_b file {",
+    `\troot ${CONTAINER_LIVE_DIR}`,
+    `\ttry_files /${slotMarkerName(role)}`,
+    "}",
+    "handle @slot_b {",
+    ...reverseProxy(slotUpstreams(role, "b", settings.appPort), settings).map((l) => `\t${l}`),
+    "}",
+    "handle {",
+    ...reverseProxy(slotUpstreams(role, "a", settings.appPort), settings).map((l) => `\t${l}`),
+    "}",
+  ];
+}
+
+function reverseProxy(upstreams: readonly string[], settings: ProxySettings): string[] {
+  return [
+    `reverse_proxy ${upstreams.join(" ")} {`,
+    // One connection per request (nothing idle to a container that is about to stop), and a
+    // failed dial is retried for a while (a container restarting, a slow host).
     "\tlb_try_duration 10s",
     "\tlb_try_interval 50ms",
     "\ttransport http {",
@@ -148,7 +194,7 @@ export function parseHeader(line: string): Record<string, string> | undefined {
 export function prepareProxyHost(): Cmd {
   return chain(
     ensureNetwork(PROXY_NETWORK),
-    cmd("mkdir", "-p", `${HOST_DIR}/sites`, `${HOST_DIR}/certs`),
+    cmd("mkdir", "-p", `${HOST_DIR}/sites`, `${HOST_DIR}/certs`, LIVE_DIR),
     silenceStderr(docker("container", "inspect", "--format", "{{.State.Running}}", PROXY_CONTAINER)),
     silenceStderr(cmd("head", "-qn1", `${HOST_DIR}/Caddyfile`, glob(`${HOST_DIR}/sites/*.caddy`))),
     // The files may not exist yet; what was read is the answer.
@@ -269,9 +315,66 @@ export function diagnoseProbe(name: string): Cmd {
   return docker("container", "inspect", "--format", "{{.State.Status}}", name);
 }
 
-/** Puts a healthy container into rotation: it rejoins the network carrying the role's alias. */
-export function addToRotation(role: Role, name: string): Cmd {
-  return combine(docker("network", "disconnect", PROXY_NETWORK, name), docker("network", "connect", "--alias", rotationAlias(role), PROXY_NETWORK, name));
+/** Prints the slot markers on the host (`app-web.b` …), to tell which slot serves each role. */
+export function listSlotMarkers(): Cmd {
+  return chain(silenceStderr(cmd("ls", "-1", LIVE_DIR)), cmd("true"));
+}
+
+export function servingSlot(role: Role, markers: string): Slot {
+  return markers.split("\n").some((l) => l.trim() === slotMarkerName(role)) ? "b" : "a";
+}
+
+/** Points the role's traffic at a slot: takes effect with Caddy's next request, without a reload. */
+export function routeToSlot(role: Role, slot: Slot): Cmd {
+  return slot === "b" ? cmd("touch", slotMarkerPath(role)) : cmd("rm", "-f", slotMarkerPath(role));
+}
+
+/** A healthy container rejoins the network carrying the slot's alias, then the slot takes the traffic. */
+export function switchToSlot(role: Role, slot: Slot, name: string): Cmd {
+  return combine(
+    docker("network", "disconnect", PROXY_NETWORK, name),
+    docker("network", "connect", "--alias", slotAlias(role, slot), PROXY_NETWORK, name),
+    routeToSlot(role, slot),
+  );
+}
+
+/** The network aliases of a container on the `mrsk` network, as JSON. */
+export function containerAliases(name: string): Cmd {
+  return docker("inspect", "--format", `{{json (index .NetworkSettings.Networks "${PROXY_NETWORK}").Aliases}}`, name);
+}
+
+/** The slot a container's aliases put it in, if any. */
+export function slotOfAliases(role: Role, aliasesJson: string): Slot | undefined {
+  let aliases: unknown;
+  try {
+    aliases = JSON.parse(aliasesJson);
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(aliases)) return undefined;
+  if (aliases.includes(slotAlias(role, "b"))) return "b";
+  return aliases.includes(slotAlias(role, "a")) ? "a" : undefined;
+}
+
+/** Caddy's count of requests in flight per upstream address, from its admin API inside the container. */
+export function upstreamRequests(): Cmd {
+  return docker("exec", PROXY_CONTAINER, "wget", "-qO-", ADMIN_UPSTREAMS_URL);
+}
+
+/** Undefined when the answer is not the admin API's list (another proxy image, an error page). */
+export function parseUpstreamRequests(json: string): Map<string, number> | undefined {
+  let rows: unknown;
+  try {
+    rows = JSON.parse(json);
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(rows)) return undefined;
+  const out = new Map<string, number>();
+  for (const row of rows as Array<{ address?: unknown; num_requests?: unknown }>) {
+    if (typeof row.address === "string" && typeof row.num_requests === "number") out.set(row.address, row.num_requests);
+  }
+  return out;
 }
 
 export function proxyDetails(): Cmd {

@@ -229,6 +229,7 @@ async function stopOldContainers(ctx: FlowContext, config: Config, slots: readon
 async function rollBack(ctx: FlowContext, config: Config, slots: readonly BootSlot[], served: ReadonlySet<BootSlot>, driver: ProxyDriver): Promise<void> {
   if (slots.length === 0) return;
   ctx.output.phase(`Rolling back ${describeSlots(slots)} to the previous version`);
+  await restoreTraffic(ctx, config, slots.filter((s) => served.has(s) && s.oldName !== undefined), driver);
   await Promise.all(
     slots.map(async (slot) => {
       const steps: Cmd[] = [];
@@ -243,6 +244,17 @@ async function rollBack(ctx: FlowContext, config: Config, slots: readonly BootSl
       }
     }),
   );
+}
+
+/** The old containers run again and take the traffic back before the new ones stop. */
+async function restoreTraffic(ctx: FlowContext, config: Config, slots: readonly BootSlot[], driver: ProxyDriver): Promise<void> {
+  if (slots.length === 0 || driver.restoreTraffic === undefined) return;
+  try {
+    await Promise.all(slots.map((slot) => slot.session.run(startContainer(slot.oldName!))));
+    await driver.restoreTraffic(ctx, config, slots);
+  } catch (error) {
+    ctx.output.warn(`Could not point traffic back at the previous version: ${(error as Error).message}`);
+  }
 }
 
 function describeSlots(slots: readonly BootSlot[]): string {

@@ -1,5 +1,5 @@
 import { listAppImageRefs, listServiceContainers, parseContainerRows } from "../commands/app.js";
-import { PROXY_CONTAINER, certificateDirectory, proxyDirectory, reloadProxy, removeProxyEverything, siteFilePath } from "../commands/caddy.js";
+import { PROXY_CONTAINER, certificateDirectory, proxyDirectory, reloadProxy, removeProxyEverything, siteFilePath, slotMarkerPath } from "../commands/caddy.js";
 import { listContainerImages, otherServicesUsingRegistry, registryLogout } from "../commands/registry.js";
 import { removePaths } from "../commands/server.js";
 import { chain, cmd, type Cmd } from "../commands/shell.js";
@@ -119,7 +119,7 @@ async function describeRemoval(
 // --- the Caddy proxy: this app's site files go; the proxy goes with the last site ---
 
 function caddyFilesOf(config: Config, host: string): string[] {
-  return config.proxiedRoles.filter((r) => r.hosts.includes(host)).flatMap((r) => [siteFilePath(r), certificateDirectory(r)]);
+  return config.proxiedRoles.filter((r) => r.hosts.includes(host)).flatMap((r) => [siteFilePath(r), slotMarkerPath(r), certificateDirectory(r)]);
 }
 
 function remainingSites(): Cmd {

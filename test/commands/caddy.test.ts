@@ -1,14 +1,20 @@
 import { describe, expect, it } from "vitest";
 import {
-  addToRotation,
+  containerAliases,
+  listSlotMarkers,
   mainCaddyfile,
+  parseUpstreamRequests,
   parseProxyHostState,
   prepareProxyHost,
   probeContainer,
   reloadProxy,
   runProxy,
+  servingSlot,
   siteFile,
+  slotOfAliases,
   startOrRunProxy,
+  switchToSlot,
+  upstreamRequests,
 } from "../../src/commands/caddy.js";
 import { toShell } from "../../src/commands/shell.js";
 import { proxyRunSettings, proxySettings } from "../../src/config/proxy.js";
@@ -28,21 +34,33 @@ ${extra}`);
 const body = (file: string) => file.slice(file.indexOf("\n") + 1);
 
 describe("Caddy site files", () => {
-  it("route a plain HTTP host to the role's network alias, resolving it per request", () => {
+  it("route a plain HTTP host to the serving slot's alias, checking the slot marker per request", () => {
     const config = kamal("  host: app.example.com\n  app_port: 3000");
     const web = config.primaryRole;
     const file = siteFile(config, web, proxySettings(config, web));
     expect(file.split("\n")[0]).toMatch(/^# mrsk service=app role=web destination= hosts=app\.example\.com digest=[0-9a-f]{16}$/);
+    const proxy = (upstream: string) => [
+      `\t\treverse_proxy ${upstream} {`,
+      "\t\t\tlb_try_duration 10s",
+      "\t\t\tlb_try_interval 50ms",
+      "\t\t\ttransport http {",
+      "\t\t\t\tkeepalive off",
+      "\t\t\t\tresponse_header_timeout 30s",
+      "\t\t\t}",
+      "\t\t}",
+    ];
     expect(body(file)).toBe(
       [
         "http://app.example.com {",
-        "\treverse_proxy app-web.live:3000 {",
-        "\t\tlb_try_duration 10s",
-        "\t\tlb_try_interval 50ms",
-        "\t\ttransport http {",
-        "\t\t\tkeepalive off",
-        "\t\t\tresponse_header_timeout 30s",
-        "\t\t}",
+        "\t@slot_b file {",
+        "\t\troot /etc/caddy/live",
+        "\t\ttry_files /app-web.b",
+        "\t}",
+        "\thandle @slot_b {",
+        ...proxy("app-web.live-b:3000"),
+        "\t}",
+        "\thandle {",
+        ...proxy("app-web.live:3000"),
         "\t}",
         "}",
         "",
@@ -53,7 +71,7 @@ describe("Caddy site files", () => {
   it("serve HTTPS for ssl: true (Caddy redirects HTTP), or both without the redirect", () => {
     const ssl = kamal("  hosts: [a.example.com, b.example.com]\n  ssl: true\n  forward_headers: true\n  response_timeout: 10");
     expect(body(siteFile(ssl, ssl.primaryRole, proxySettings(ssl, ssl.primaryRole)))).toMatch(
-      /^a\.example\.com, b\.example\.com \{\n\treverse_proxy app-web\.live:80 \{[\s\S]*response_header_timeout 10s[\s\S]*\ttrusted_proxies 0\.0\.0\.0\/0 ::\/0\n/,
+      /^a\.example\.com, b\.example\.com \{\n\t@slot_b file \{[\s\S]*\t\treverse_proxy app-web\.live-b:80 \{[\s\S]*response_header_timeout 10s[\s\S]*\t\ttrusted_proxies 0\.0\.0\.0\/0 ::\/0\n/,
     );
     const noRedirect = kamal("  host: a.example.com\n  ssl: true\n  ssl_redirect: false");
     expect(body(siteFile(noRedirect, noRedirect.primaryRole, proxySettings(noRedirect, noRedirect.primaryRole))).split("\n")[0]).toBe("a.example.com, http://a.example.com {");
@@ -61,11 +79,9 @@ describe("Caddy site files", () => {
 
   it("take everything no other app claims without a host, and strip path prefixes", () => {
     const config = kamal("  path_prefix: /api");
-    expect(body(siteFile(config, config.primaryRole, proxySettings(config, config.primaryRole))).split("\n").slice(0, 3)).toEqual([
-      ":80 {",
-      "\thandle_path /api* {",
-      "\t\treverse_proxy app-web.live:80 {",
-    ]);
+    const lines = body(siteFile(config, config.primaryRole, proxySettings(config, config.primaryRole))).split("\n");
+    expect(lines.slice(0, 3)).toEqual([":80 {", "\thandle_path /api* {", "\t\t@slot_b file {"]);
+    expect(lines).toContain("\t\t\treverse_proxy app-web.live:80 {");
   });
 
   it("answer 503 with the message in maintenance, and 200 on the health path", () => {
@@ -128,13 +144,37 @@ describe("Caddy proxy commands", () => {
     );
   });
 
-  it("switch by reconnecting the new container with the role's alias", () => {
-    expect(toShell(addToRotation(config.primaryRole, "app-web-2"))).toBe("docker network disconnect mrsk app-web-2 && docker network connect --alias app-web.live mrsk app-web-2");
+  it("switch by reconnecting the new container with the free slot's alias, then flipping the slot marker", () => {
+    const web = config.primaryRole;
+    expect(toShell(switchToSlot(web, "b", "app-web-2"))).toBe(
+      "docker network disconnect mrsk app-web-2 && docker network connect --alias app-web.live-b mrsk app-web-2 && touch .mrsk/proxy/live/app-web.b",
+    );
+    expect(toShell(switchToSlot(web, "a", "app-web-3"))).toBe(
+      "docker network disconnect mrsk app-web-3 && docker network connect --alias app-web.live mrsk app-web-3 && rm -f .mrsk/proxy/live/app-web.b",
+    );
+    expect(toShell(listSlotMarkers())).toBe("ls -1 .mrsk/proxy/live 2>/dev/null ; true");
+    expect(servingSlot(web, "app-web.b\nblog-web.b\n")).toBe("b");
+    expect(servingSlot(web, "app-web-staging.b\n")).toBe("a");
+    expect(toShell(containerAliases("app-web-1"))).toBe(`docker inspect --format '{{json (index .NetworkSettings.Networks "mrsk").Aliases}}' app-web-1`);
+    expect(slotOfAliases(web, '["app-web.live-b","0123456789ab"]')).toBe("b");
+    expect(slotOfAliases(web, '["app-web.live"]')).toBe("a");
+    expect(slotOfAliases(web, "null")).toBeUndefined();
+  });
+
+  it("read Caddy's requests in flight per upstream from its admin API", () => {
+    expect(toShell(upstreamRequests())).toBe("docker exec mrsk-proxy wget -qO- http://localhost:2019/reverse_proxy/upstreams");
+    expect(parseUpstreamRequests('[{"address":"app-web.live:3000","num_requests":2,"fails":0},{"address":"app-web.live-b:3000","num_requests":0,"fails":0}]')).toEqual(
+      new Map([
+        ["app-web.live:3000", 2],
+        ["app-web.live-b:3000", 0],
+      ]),
+    );
+    expect(parseUpstreamRequests("404 page not found")).toBeUndefined();
   });
 
   it("read the proxy's state and the headers of the files mrsk wrote", () => {
     expect(toShell(prepareProxyHost())).toBe(
-      "docker network inspect mrsk >/dev/null 2>&1 || docker network create mrsk >/dev/null 2>&1 ; mkdir -p .mrsk/proxy/sites .mrsk/proxy/certs ; docker container inspect --format '{{.State.Running}}' mrsk-proxy 2>/dev/null ; head -qn1 .mrsk/proxy/Caddyfile .mrsk/proxy/sites/*.caddy 2>/dev/null ; true",
+      "docker network inspect mrsk >/dev/null 2>&1 || docker network create mrsk >/dev/null 2>&1 ; mkdir -p .mrsk/proxy/sites .mrsk/proxy/certs .mrsk/proxy/live ; docker container inspect --format '{{.State.Running}}' mrsk-proxy 2>/dev/null ; head -qn1 .mrsk/proxy/Caddyfile .mrsk/proxy/sites/*.caddy 2>/dev/null ; true",
     );
     const state = parseProxyHostState("true\n# mrsk file=main digest=aaa\n# mrsk service=blog role=web destination=staging hosts=blog.test digest=bbb\n");
     expect(state.running).toBe(true);

@@ -27,14 +27,19 @@ function context(options: { proxy?: string; sites?: string[]; probe?: string; ru
   t.answer("1.1.1.1", (l) => l.startsWith("docker network inspect mrsk"), [options.proxy ?? "", ...(options.sites ?? [])].join("\n"));
   t.answer("1.1.1.1", (l) => l.includes("docker ps --all --filter label=service=app"), options.running ?? "app-web-1\trunning\tweb\tdhh/app:1\tx");
   t.answer("1.1.1.1", (l) => l.startsWith("curl "), options.probe ?? "200 0.003 ");
+  t.answer("1.1.1.1", (l) => l.includes("wget"), "[]");
   return ctx;
 }
 
 const lines = (ctx: TestFlowContext) => ctx.commands("1.1.1.1").map((l) => l.replace(/\[\d{4}-[^\]]+\] \[[^\]]+\]/g, "[T] [U]").replace(/--hostname 1\.1\.1\.1-[0-9a-f]+/, "--hostname 1.1.1.1-HEX"));
 
 describe("deploy with the Caddy driver", () => {
-  it("writes the proxy files, starts the proxy, probes the new container, moves the alias, then stops the old one gracefully", async () => {
+  it("writes the proxy files, starts the proxy, probes the new container, switches it into the free slot, drains the old slot, then stops the old container", async () => {
     const ctx = context();
+    const t = ctx.transportImpl as DryRunTransport;
+    t.answer("1.1.1.1", (l) => l.includes("wget"), '[{"address":"app-web.live:3000","num_requests":0,"fails":0}]');
+    let busyReadings = 2;
+    t.answer("1.1.1.1", (l) => l.includes("wget") && busyReadings-- > 0, '[{"address":"app-web.live:3000","num_requests":1,"fails":0}]');
     await deploy(ctx, { skipPush: true });
     const seq = lines(ctx);
     const at = (prefix: string) => seq.findIndex((l) => l.startsWith(prefix));
@@ -45,10 +50,37 @@ describe("deploy with the Caddy driver", () => {
     expect(run).toContain("--label service=app --label role=web --label destination= --network mrsk localhost:5000/dhh/app:999");
     expect(run).not.toContain("--health-cmd");
     expect(at("curl ")).toBeGreaterThan(at("mkdir -p .mrsk/app && echo '[T] [U] [web] Booted"));
-    expect(at("docker network disconnect mrsk app-web-")).toBeGreaterThan(at("curl "));
-    expect(seq[at("docker network disconnect")]).toMatch(/^docker network disconnect mrsk (app-web-\S+) && docker network connect --alias app-web\.live mrsk \1$/);
-    expect(at("docker stop -t 30 app-web-1")).toBeGreaterThan(at("docker network disconnect"));
+    expect(at("ls -1 .mrsk/proxy/live")).toBeGreaterThan(at("curl "));
+    const switched = at("docker network disconnect mrsk app-web-");
+    expect(switched).toBeGreaterThan(at("ls -1 .mrsk/proxy/live"));
+    expect(seq[switched]).toBe("docker network disconnect mrsk app-web-999 && docker network connect --alias app-web.live-b mrsk app-web-999 && touch .mrsk/proxy/live/app-web.b");
+    const polls = seq.filter((l) => l === "docker exec mrsk-proxy wget -qO- http://localhost:2019/reverse_proxy/upstreams").length;
+    expect(polls).toBeGreaterThanOrEqual(3);
+    expect(at("docker stop -t 30 app-web-1")).toBeGreaterThan(seq.lastIndexOf("docker exec mrsk-proxy wget -qO- http://localhost:2019/reverse_proxy/upstreams"));
     expect(seq.some((l) => l.includes("caddy reload"))).toBe(false);
+  });
+
+  it("switches into slot a when slot b serves", async () => {
+    const ctx = context();
+    const t = ctx.transportImpl as DryRunTransport;
+    t.answer("1.1.1.1", (l) => l.startsWith("ls -1 .mrsk/proxy/live"), "app-web.b\n");
+    t.answer("1.1.1.1", (l) => l.includes("wget"), '[{"address":"app-web.live-b:3000","num_requests":0,"fails":0}]');
+    await deploy(ctx, { skipPush: true });
+    expect(lines(ctx)).toContain("docker network disconnect mrsk app-web-999 && docker network connect --alias app-web.live mrsk app-web-999 && rm -f .mrsk/proxy/live/app-web.b");
+  });
+
+  it("points traffic back at the old container's slot and drains the new one when a step after the switch fails", async () => {
+    const ctx = context();
+    const t = ctx.transportImpl as DryRunTransport;
+    t.answer("1.1.1.1", (l) => l.includes("wget"), "[]");
+    t.answer("1.1.1.1", (l) => l.startsWith("docker stop -t 30 app-web-1"), "", 1);
+    t.answer("1.1.1.1", (l) => l.startsWith("docker inspect --format '{{json"), '["app-web.live","0123456789ab"]');
+    await expect(deploy(ctx, { skipPush: true })).rejects.toThrow();
+    const seq = lines(ctx);
+    const restored = seq.indexOf("rm -f .mrsk/proxy/live/app-web.b");
+    expect(restored).toBeGreaterThan(seq.indexOf("docker start app-web-1"));
+    expect(restored).toBeGreaterThan(seq.findIndex((l) => l.startsWith("docker network disconnect")));
+    expect(seq.findIndex((l, i) => i > restored && l.startsWith("docker start app-web-1 ; docker stop -t 30 app-web-999 ; docker rm --force app-web-999"))).toBeGreaterThan(restored);
   });
 
   it("reloads a running proxy only when a site file changed", async () => {

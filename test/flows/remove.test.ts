@@ -138,7 +138,7 @@ describe("remove", () => {
     const ctx = operateContext(caddy);
     dryRunOf(ctx).answer("1.1.1.2", (l) => l === "ls -1 .mrsk/proxy/sites", "blog-web.caddy\n");
     await removeEverything(ctx, { yes: true });
-    const routes = ["rm -rf .mrsk/proxy/sites/app-web.caddy .mrsk/proxy/certs/app-web", "ls -1 .mrsk/proxy/sites"];
+    const routes = ["rm -rf .mrsk/proxy/sites/app-web.caddy .mrsk/proxy/live/app-web.b .mrsk/proxy/certs/app-web", "ls -1 .mrsk/proxy/sites"];
     expect(commandsOn(ctx, "1.1.1.1").slice(4, 8)).toEqual([
       ...routes,
       "docker container rm --force mrsk-proxy ; docker volume rm mrsk-proxy-data mrsk-proxy-config >/dev/null 2>&1 ; rm -rf .mrsk/proxy",

@@ -1,7 +1,17 @@
 import {
   PROXY_NETWORK,
-  addToRotation,
   certificateDirectory,
+  containerAliases,
+  listSlotMarkers,
+  otherSlot,
+  parseUpstreamRequests,
+  routeToSlot,
+  servingSlot,
+  slotOfAliases,
+  slotUpstreams,
+  switchToSlot,
+  upstreamRequests,
+  type Slot,
   diagnoseProbe,
   mainCaddyfile,
   parseHeader,
@@ -28,8 +38,15 @@ import type { FlowContext } from "../context.js";
 import { sleep } from "../with-lock.js";
 import type { BootSlot, ProxyDriver } from "./driver.js";
 
-// The Caddy driver: health-gated switching by moving a network alias, so in-flight and keep-alive
-// requests survive a deploy; Caddy is reloaded only when a site definition changes.
+// The Caddy driver: health-gated switching between two upstream slots per role, by a marker file
+// Caddy checks per request, then draining the old slot (Caddy's own count of its requests in
+// flight) before the old container stops; Caddy is reloaded only when a site definition changes.
+
+/** A request routed just before the switch is counted by Caddy within microseconds; readings this soon may miss it. */
+const DRAIN_SETTLE_MS = 250;
+const DRAIN_POLL_MS = 100;
+/** Without Caddy's count (an image without wget), the old container gets this long before its graceful stop. */
+const DRAIN_WITHOUT_COUNT_MS = 1000;
 
 export const caddyDriver: ProxyDriver = {
   name: "caddy",
@@ -58,17 +75,61 @@ export const caddyDriver: ProxyDriver = {
     await probeUntilHealthy(config, slot, signal);
   },
 
-  async switchTraffic(ctx: FlowContext, _config: Config, slots: readonly BootSlot[]): Promise<void> {
+  async switchTraffic(ctx: FlowContext, config: Config, slots: readonly BootSlot[], signal?: AbortSignal): Promise<void> {
     const proxied = slots.filter((s) => s.role.proxied);
     if (proxied.length === 0) return;
     ctx.output.phase(`Switching traffic to ${[...new Set(proxied.map((s) => s.newName))].join(", ")}`);
-    await Promise.all(proxied.map((slot) => slot.session.run(addToRotation(slot.role, slot.newName))));
+    await Promise.all(
+      proxied.map(async (slot) => {
+        const serving = servingSlot(slot.role, (await slot.session.run(listSlotMarkers())).stdout);
+        await slot.session.run(switchToSlot(slot.role, otherSlot(serving), slot.newName));
+        if (slot.oldName !== undefined) await drainSlot(ctx, config, slot, serving, slot.oldName, signal);
+      }),
+    );
+  },
+
+  async restoreTraffic(ctx: FlowContext, config: Config, slots: readonly BootSlot[], signal?: AbortSignal): Promise<void> {
+    await Promise.all(
+      slots
+        .filter((s) => s.role.proxied && s.oldName !== undefined)
+        .map(async (slot) => {
+          const oldSlot = slotOfAliases(slot.role, (await slot.session.run(containerAliases(slot.oldName!), { tolerate: true })).stdout.trim());
+          if (oldSlot === undefined) return;
+          await slot.session.run(routeToSlot(slot.role, oldSlot));
+          await drainSlot(ctx, config, slot, otherSlot(oldSlot), slot.newName, signal);
+        }),
+    );
   },
 
   stopTimeout(config: Config, role: Role): number {
     return role.stopTimeout ?? config.stopWaitTime ?? config.drainTimeout;
   },
 };
+
+/**
+ * Waits until Caddy has no request in flight to `slot` (which no longer gets new ones), so that
+ * stopping `container` cuts none, or until the role's stop timeout passes.
+ */
+async function drainSlot(ctx: FlowContext, config: Config, boot: BootSlot, slot: Slot, container: string, signal?: AbortSignal): Promise<void> {
+  const addresses = slotUpstreams(boot.role, slot, proxySettings(config, boot.role).appPort);
+  const switchedAt = Date.now();
+  const deadline = switchedAt + (caddyDriver.stopTimeout(config, boot.role) ?? 10) * 1000;
+  for (;;) {
+    const status = await boot.session.run(upstreamRequests(), { tolerate: true });
+    const counts = status.exitCode === 0 ? parseUpstreamRequests(status.stdout) : undefined;
+    if (counts === undefined) {
+      await sleep(DRAIN_WITHOUT_COUNT_MS, signal);
+      return;
+    }
+    const inFlight = addresses.reduce((sum, a) => sum + (counts.get(a) ?? 0), 0);
+    if (inFlight === 0 && Date.now() - switchedAt >= DRAIN_SETTLE_MS) return;
+    if (Date.now() >= deadline) {
+      ctx.output.warn(`${inFlight} request(s) still in flight to ${container} when its drain time ran out`, boot.host);
+      return;
+    }
+    await sleep(DRAIN_POLL_MS, signal);
+  }
+}
 
 interface HostPlan {
   host: string;

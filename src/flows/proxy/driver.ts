@@ -31,8 +31,16 @@ export interface ProxyDriver {
    * will reach it. Without it, Docker's health status decides (the Traefik way).
    */
   probe?(ctx: FlowContext, config: Config, slot: BootSlot, signal?: AbortSignal): Promise<void>;
-  /** Called once every new container of a boot batch is healthy, before any old one stops. */
+  /**
+   * Called once every new container of a boot batch is healthy, before any old one stops; returns
+   * when the old containers have no request in flight left (or their drain time ran out).
+   */
   switchTraffic(ctx: FlowContext, config: Config, slots: readonly BootSlot[], signal?: AbortSignal): Promise<void>;
+  /**
+   * Rolling back: points traffic back at the slots' old containers (running again) and drains the
+   * new ones. Without it, the old containers take traffic again by running.
+   */
+  restoreTraffic?(ctx: FlowContext, config: Config, slots: readonly BootSlot[], signal?: AbortSignal): Promise<void>;
   /** Seconds an old container of `role` gets to finish its requests when stopped; undefined is Docker's 10 s. */
   stopTimeout(config: Config, role: Role): number | undefined;
 }

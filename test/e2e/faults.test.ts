@@ -1,0 +1,159 @@
+import { execFile } from "node:child_process";
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
+import { createProject, describeRig, proxyConfig, resetHosts, type MrskRun, type Project } from "./support/project.js";
+import { RIG_SCRIPT, httpGet, inHost, onHost, rigUp, type CommandResult, type RigState } from "./support/rig.js";
+
+// Faults in the middle of a deploy on two real hosts (Caddy driver, app on h1 and h2, an
+// accessory on h2). After each: every host serves one version (the old one unless the new one was
+// switched everywhere), the deploy lock is free, the accessory's data is still there, and mrsk's
+// message names the host and the cause. SSH liveness is shortened through the OpenSSH config
+// (ServerAliveInterval 1, ConnectTimeout 3), as a user would for a fast failure.
+
+const SERVICE = "faults";
+const SITE = "faults.test";
+const ADDRESSES = ["10.213.0.11", "10.213.0.12"] as const;
+
+let rig: RigState;
+let project: Project;
+let last: MrskRun | undefined;
+
+async function mrsk(args: string[], env: Record<string, string> = {}): Promise<MrskRun> {
+  last = await project.mrsk(args, env);
+  return last;
+}
+
+function reportOnFailure(): void {
+  onTestFailed(async () => {
+    await Promise.all([1, 2].map((i) => rigCommand(["fault", "restore", String(i)])));
+    console.error(`mrsk output:\n${last?.output ?? "(none)"}\n\nrig state:\n${await describeRig(rig)}`);
+  });
+}
+
+function rigCommand(args: string[]): Promise<CommandResult> {
+  return new Promise((resolve) => {
+    execFile(RIG_SCRIPT, [...args, "--state", rig.stateDir], { timeout: 60_000, encoding: "utf8" }, (error, stdout, stderr) => {
+      resolve({ code: error === null ? 0 : typeof error.code === "number" ? error.code : 255, stdout, stderr });
+    });
+  });
+}
+
+/** What the proxy on each host serves for the app (asked from this machine, through port 80). */
+async function serving(): Promise<string[]> {
+  return Promise.all(ADDRESSES.map((a) => servingOn(a)));
+}
+
+/** Retries a refused connection for a while: a proxy restarted with its dockerd takes a moment. */
+async function servingOn(address: string): Promise<string> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return (await httpGet(address, "/version", { host: SITE })).body.trim();
+    } catch (error) {
+      if (attempt >= 20) return `unreachable: ${(error as Error).message}`;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
+
+async function lockStatus(): Promise<string> {
+  return (await mrsk(["lock", "status"])).output;
+}
+
+/**
+ * A hook of the project: `pre-build` runs after the registry login on every host, before the
+ * build and the pull; `pre-deploy` after the pull, right before the proxy and the boot.
+ */
+function hook(name: "pre-build" | "pre-deploy", script: string | undefined): void {
+  const file = path.join(project.dir, ".kamal/hooks", name);
+  if (script === undefined) return rmSync(file, { force: true });
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, `#!/bin/sh\n${script}\n`);
+  chmodSync(file, 0o755);
+}
+
+beforeAll(async () => {
+  rig = await rigUp({ hosts: 2 });
+  await resetHosts(rig);
+  project = createProject(rig, SERVICE);
+  project.writeConfig(
+    proxyConfig(rig, SERVICE, {
+      host: SITE,
+      extra: ["accessories:", "  store:", `    image: ${rig.images.counter}`, `    host: ${ADDRESSES[1]}`, "    directories:", "      - data:/data"].join("\n"),
+    }),
+  );
+  // Found dead within ~4 s (1 s keepalives, ssh2's 3 unanswered), unreachable within 3 s.
+  writeFileSync(path.join(project.home, ".ssh/config"), "Host *\n  ServerAliveInterval 1\n  ConnectTimeout 3\n");
+}, 240_000);
+
+afterAll(async () => {
+  if (rig !== undefined) {
+    await Promise.all([1, 2].map((i) => rigCommand(["fault", "restore", String(i)])));
+    await resetHosts(rig);
+  }
+  project?.remove();
+});
+
+describe("faults during setup and deploy", () => {
+  it("setup with the accessory host unreachable stops before any host changes, naming it", async () => {
+    reportOnFailure();
+    expect((await rigCommand(["fault", "drop", "2"])).code).toBe(0);
+    const failed = await mrsk(["setup"], { VERSION: "v1" });
+    expect((await rigCommand(["fault", "restore", "2"])).code).toBe(0);
+    expect(failed.exitCode).toBe(1);
+    expect(failed.stderr).toContain("10.213.0.12");
+    expect(failed.stderr).toMatch(/no SSH handshake|timed out|timeout/i);
+    const h1 = await onHost(1, "docker ps -a --format '{{.Names}}'; ls .mrsk");
+    expect(h1.stdout).not.toMatch(/faults|mrsk-proxy/);
+
+    const setup = await mrsk(["setup"], { VERSION: "v1" });
+    expect(setup.exitCode, setup.output).toBe(0);
+    expect(await serving()).toEqual(["v1", "v1"]);
+    expect((await onHost(2, "echo kept > faults-store/data/marker && cat faults-store/data/marker")).stdout.trim()).toBe("kept");
+  }, 60_000);
+
+  it("a registry refusing one host during the pull leaves every host on the old version, naming the host", async () => {
+    reportOnFailure();
+    hook("pre-build", `"${RIG_SCRIPT}" fault registry 2 --state "${rig.stateDir}" 2>/dev/null`);
+    const failed = await mrsk(["deploy"], { VERSION: "v2" });
+    hook("pre-build", undefined);
+    expect((await rigCommand(["fault", "restore", "2"])).code).toBe(0);
+    expect(failed.exitCode).toBe(1);
+    expect(failed.stderr).toMatch(/10\.213\.0\.12[\s\S]*(connection refused|connection reset)/);
+    expect(await serving()).toEqual(["v1", "v1"]);
+    expect(await lockStatus()).toContain("There is no deploy lock");
+  }, 60_000);
+
+  it("a host that stops answering mid-deploy fails the deploy in seconds, naming it; the other host stays on the old version", async () => {
+    reportOnFailure();
+    hook("pre-deploy", `"${RIG_SCRIPT}" fault drop 2 --state "${rig.stateDir}" 2>/dev/null`);
+    const started = Date.now();
+    const failed = await mrsk(["deploy"], { VERSION: "v2" });
+    const seconds = (Date.now() - started) / 1000;
+    hook("pre-deploy", undefined);
+    expect((await rigCommand(["fault", "restore", "2"])).code).toBe(0);
+    console.log(`deploy with a dropped host failed after ${seconds.toFixed(1)} s`);
+    expect(failed.exitCode).toBe(1);
+    expect(failed.stderr).toMatch(/10\.213\.0\.12[^\n]*(Keepalive timeout|connection is closed)/);
+    expect(await serving()).toEqual(["v1", "v1"]);
+    expect(await lockStatus()).toContain("There is no deploy lock");
+  }, 90_000);
+
+  it("dockerd restarting on a host mid-deploy ends with every host on one version and the lock free", async () => {
+    reportOnFailure();
+    // In the background, so that the restart overlaps the boot that follows the hook.
+    hook("pre-deploy", `setsid sh -c 'sleep 0.3; "${RIG_SCRIPT}" restart-dockerd 2 --state "${rig.stateDir}"' </dev/null >/dev/null 2>&1 &`);
+    const deployed = await mrsk(["deploy"], { VERSION: "v3" });
+    hook("pre-deploy", undefined);
+    for (let i = 0; i < 100 && (await inHost(2, ["docker", "info", "--format", "{{.ID}}"])).code !== 0; i++) await new Promise((r) => setTimeout(r, 300));
+    console.log(`deploy during a dockerd restart: exit ${deployed.exitCode}`);
+    if (deployed.exitCode === 0) {
+      expect(await serving()).toEqual(["v3", "v3"]);
+    } else {
+      expect(deployed.stderr).toContain("10.213.0.12");
+      expect(await serving()).toEqual(["v1", "v1"]);
+    }
+    expect(await lockStatus()).toContain("There is no deploy lock");
+    expect((await onHost(2, "cat faults-store/data/marker")).stdout.trim()).toBe("kept");
+  }, 120_000);
+});

@@ -103,9 +103,14 @@ export function slotFor(session: HostSession, role: Role, version: string, rows:
   const newName = role.containerName(version);
   const existing = rows.find((r) => r.name === newName);
   const replacedName = existing === undefined ? undefined : `${newName}_replaced_${randomBytes(8).toString("hex")}`;
-  const running = rows.find((r) => r.role === role.name && (r.state === "running" || r.state === "restarting") && role.versionOf(r.name) !== undefined);
-  const oldName = running === undefined ? undefined : running.name === newName ? replacedName : running.name;
-  return { host: session.host, role, session, newName, oldName, replacedName };
+  const runningOfRole = rows.filter((r) => r.role === role.name && (r.state === "running" || r.state === "restarting") && role.versionOf(r.name) !== undefined);
+  // More than one runs when a failed deploy could not remove its new container (its host was
+  // unreachable, or its dockerd down): that one has the version being deployed again, so the other serves.
+  const running = runningOfRole.find((r) => r.name !== newName) ?? runningOfRole[0];
+  const nameOf = (row: ContainerRow): string | undefined => (row.name === newName ? replacedName : row.name);
+  const oldName = running === undefined ? undefined : nameOf(running);
+  const strays = runningOfRole.filter((r) => r !== running).map((r) => nameOf(r)!);
+  return { host: session.host, role, session, newName, oldName, replacedName, ...(strays.length === 0 ? {} : { strays }) };
 }
 
 async function startNewContainers(ctx: FlowContext, config: Config, slots: readonly BootSlot[], request: BootRequest): Promise<void> {
@@ -219,7 +224,9 @@ async function stopOldContainers(ctx: FlowContext, config: Config, slots: readon
   const old = slots.filter((s) => s.oldName !== undefined);
   if (old.length === 0) return;
   ctx.output.phase(`Stopping the previous version on ${describeSlots(old)}`);
-  await Promise.all(old.map((slot) => slot.session.run(stopContainer(slot.oldName!, driver.stopTimeout(config, slot.role)))));
+  await Promise.all(
+    old.map((slot) => slot.session.run(combine(...[slot.oldName!, ...(slot.strays ?? [])].map((name) => stopContainer(name, driver.stopTimeout(config, slot.role)))))),
+  );
 }
 
 /**
@@ -238,7 +245,7 @@ async function rollBack(ctx: FlowContext, config: Config, slots: readonly BootSl
       steps.push(removeContainer(slot.newName));
       if (slot.replacedName !== undefined) steps.push(renameContainer(slot.replacedName, slot.newName));
       try {
-        await slot.session.run(chain(...steps), { tolerate: true });
+        await runOnceDockerAnswers(ctx, slot, chain(...steps));
       } catch (error) {
         ctx.output.warn(`Could not roll back ${slot.newName}: ${(error as Error).message}`, slot.host);
       }
@@ -246,11 +253,27 @@ async function rollBack(ctx: FlowContext, config: Config, slots: readonly BootSl
   );
 }
 
+const DOCKER_DOWN = /Cannot connect to the Docker daemon|Is the docker daemon running/;
+/** How long a rollback waits for a host's dockerd to come back (a restart, an upgrade) before giving up on that host. */
+const DOCKER_WAIT_MS = 30_000;
+
+/** A rollback step must not be lost to a dockerd restarting: it runs again until dockerd answers. */
+async function runOnceDockerAnswers(ctx: FlowContext, slot: BootSlot, step: Cmd): Promise<void> {
+  const deadline = Date.now() + DOCKER_WAIT_MS;
+  for (let warned = false; ; warned = true) {
+    const result = await slot.session.run(step, { tolerate: true });
+    if (!DOCKER_DOWN.test(result.stderr)) return;
+    if (Date.now() >= deadline) throw new MrskError(`dockerd did not answer within ${DOCKER_WAIT_MS / 1000} s: ${result.stderr.trim().split("\n").pop()}`);
+    if (!warned) ctx.output.warn(`dockerd does not answer; rolling back ${slot.newName} once it does`, slot.host);
+    await sleep(1000);
+  }
+}
+
 /** The old containers run again and take the traffic back before the new ones stop. */
 async function restoreTraffic(ctx: FlowContext, config: Config, slots: readonly BootSlot[], driver: ProxyDriver): Promise<void> {
   if (slots.length === 0 || driver.restoreTraffic === undefined) return;
   try {
-    await Promise.all(slots.map((slot) => slot.session.run(startContainer(slot.oldName!))));
+    await Promise.all(slots.map((slot) => runOnceDockerAnswers(ctx, slot, startContainer(slot.oldName!))));
     await driver.restoreTraffic(ctx, config, slots);
   } catch (error) {
     ctx.output.warn(`Could not point traffic back at the previous version: ${(error as Error).message}`);

@@ -23,6 +23,7 @@ interface CannedAnswer {
   readonly matches: AnswerPredicate;
   readonly stdout: string;
   readonly exitCode: number;
+  readonly stderr: string;
 }
 
 export class DryRunTransport implements Transport {
@@ -51,11 +52,11 @@ export class DryRunTransport implements Transport {
   async close(): Promise<void> {}
 
   /**
-   * Makes `run` on `host` answer `stdout` (and `exitCode`) for commands that `matches`; the latest
-   * answer wins. A non-zero exit throws like a real host unless the caller tolerates it.
+   * Makes `run` on `host` answer `stdout` (and `exitCode`, `stderr`) for commands that `matches`;
+   * the latest answer wins. A non-zero exit throws like a real host unless the caller tolerates it.
    */
-  answer(host: string, matches: AnswerPredicate, stdout: string, exitCode = 0): void {
-    this.answers.unshift({ host, matches, stdout, exitCode });
+  answer(host: string, matches: AnswerPredicate, stdout: string, exitCode = 0, stderr = ""): void {
+    this.answers.unshift({ host, matches, stdout, exitCode, stderr });
   }
 
   /** Everything recorded, in order; only `host`'s records when given. */
@@ -67,7 +68,7 @@ export class DryRunTransport implements Transport {
     const line = this.record("run", host, cmd);
     const shellLine = toShell(cmd);
     const answer = this.answers.find((a) => a.host === host && a.matches(shellLine));
-    const result = { host, line, stdout: answer?.stdout ?? "", stderr: "", exitCode: answer?.exitCode ?? 0, durationMs: 0 };
+    const result = { host, line, stdout: answer?.stdout ?? "", stderr: answer?.stderr ?? "", exitCode: answer?.exitCode ?? 0, durationMs: 0 };
     if (result.exitCode !== 0 && !tolerate) throw new RemoteCommandError({ ...result, command: line });
     return result;
   }

@@ -124,6 +124,28 @@ proxy: { host: app.example.com, app_port: 3000 }
   });
 });
 
+describe("deploy after a failed one that could not clean up", () => {
+  it("keeps the container of another version as the old one and stops the stray of this version with it", async () => {
+    const ctx = context({ running: "app-web-999\trunning\tweb\tdhh/app:999\tx\napp-web-1\trunning\tweb\tdhh/app:1\tx" });
+    await deploy(ctx, { skipPush: true });
+    const seq = lines(ctx);
+    const stop = seq.find((l) => l.startsWith("docker stop"))!;
+    expect(stop).toMatch(/^docker stop -t 30 app-web-1 && docker stop -t 30 app-web-999_replaced_[0-9a-f]{16}$/);
+  });
+
+  it("waits for a restarting dockerd before rolling a host back", async () => {
+    const ctx = context();
+    const t = ctx.transportImpl as DryRunTransport;
+    t.answer("1.1.1.1", (l) => l.startsWith("curl "), "", 6, "curl: (6) Could not resolve host");
+    t.answer("1.1.1.1", (l) => l.startsWith("docker container inspect --format '{{.State.Status}}'"), "exited");
+    let down = 2;
+    t.answer("1.1.1.1", (l) => l.startsWith("docker start app-web-1 ;") && down-- > 0, "", 1, "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?");
+    await expect(deploy(ctx, { skipPush: true })).rejects.toThrow(/did not become healthy/);
+    expect(lines(ctx).filter((l) => l.startsWith("docker start app-web-1 ; docker rm --force app-web-999"))).toHaveLength(3);
+    expect(ctx.events).toContainEqual({ type: "warn", message: "dockerd does not answer; rolling back app-web-999 once it does", host: "1.1.1.1" });
+  });
+});
+
 describe("probe diagnosis", () => {
   const settings = proxySettings(config, config.primaryRole);
   const attempt = (outcome: string) => ({ atMs: 0, outcome });

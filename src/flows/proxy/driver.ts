@@ -18,6 +18,8 @@ export interface BootSlot {
   readonly oldName: string | undefined;
   /** A container that already had `newName` (same version booted again), renamed out of the way. */
   readonly replacedName: string | undefined;
+  /** Other running containers of the role (left by a deploy that could not clean up), stopped with the old one. */
+  readonly strays?: readonly string[];
 }
 
 export interface ProxyDriver {

@@ -69,3 +69,8 @@ export function removeNetworkIfUnused(name: string): Cmd {
     cmd("true"),
   );
 }
+
+/** Whether a docker command failed because the daemon does not answer (stopped, restarting). */
+export function dockerDaemonDown(stderr: string): boolean {
+  return /Cannot connect to the Docker daemon|Is the docker daemon running/.test(stderr);
+}

@@ -14,6 +14,7 @@ import {
   type ContainerRow,
 } from "../commands/app.js";
 import { recordAudit } from "../commands/audit.js";
+import { dockerDaemonDown } from "../commands/docker.js";
 import { ensureAppNetwork } from "../commands/network.js";
 import { writeStdinToFile } from "../commands/files.js";
 import { chain, combine, type Cmd } from "../commands/shell.js";
@@ -253,7 +254,6 @@ async function rollBack(ctx: FlowContext, config: Config, slots: readonly BootSl
   );
 }
 
-const DOCKER_DOWN = /Cannot connect to the Docker daemon|Is the docker daemon running/;
 /** How long a rollback waits for a host's dockerd to come back (a restart, an upgrade) before giving up on that host. */
 const DOCKER_WAIT_MS = 30_000;
 
@@ -262,7 +262,7 @@ async function runOnceDockerAnswers(ctx: FlowContext, slot: BootSlot, step: Cmd)
   const deadline = Date.now() + DOCKER_WAIT_MS;
   for (let warned = false; ; warned = true) {
     const result = await slot.session.run(step, { tolerate: true });
-    if (!DOCKER_DOWN.test(result.stderr)) return;
+    if (!dockerDaemonDown(result.stderr)) return;
     if (Date.now() >= deadline) throw new MrskError(`dockerd did not answer within ${DOCKER_WAIT_MS / 1000} s: ${result.stderr.trim().split("\n").pop()}`);
     if (!warned) ctx.output.warn(`dockerd does not answer; rolling back ${slot.newName} once it does`, slot.host);
     await sleep(1000);

@@ -26,6 +26,7 @@ import {
   type ProxyHostState,
 } from "../../commands/caddy.js";
 import { diagnoseContainer, ensureDirectory } from "../../commands/app.js";
+import { dockerDaemonDown } from "../../commands/docker.js";
 import type { Word } from "../../commands/shell.js";
 import type { Config } from "../../config/model.js";
 import { proxyRunSettings, proxySettings, type ProxySettings } from "../../config/proxy.js";
@@ -225,6 +226,7 @@ async function probeUntilHealthy(config: Config, slot: BootSlot, signal?: AbortS
     if (result.exitCode !== 0 && result.exitCode !== 7 && result.exitCode !== 28 && result.exitCode !== 52 && result.exitCode !== 56) {
       // Not a refused/slow/empty answer: the container is gone or curl is missing.
       const state = await slot.session.run(diagnoseProbe(slot.newName), { tolerate: true });
+      if (dockerDaemonDown(state.stderr)) throw await probeError(slot, settings, attempts, `dockerd does not answer: ${state.stderr.trim().split("\n").pop()}`);
       if (state.stdout.trim() !== "running") throw await probeError(slot, settings, attempts, `the container is ${state.stdout.trim() || "gone"}`);
       if (result.exitCode === 127) throw new MrskError(`curl is not installed on ${slot.host}; mrsk probes new containers with it`, { hint: `install curl on ${slot.host}` });
     }

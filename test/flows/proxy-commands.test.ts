@@ -25,7 +25,7 @@ const config = configFrom(`${MRSK_MINIMAL}proxy:\n  host: app.example.com\n`, { 
 const HOSTS = ["1.1.1.1", "1.1.1.2"];
 
 const PREPARE =
-  "docker network inspect mrsk >/dev/null 2>&1 || docker network create mrsk >/dev/null 2>&1 ; mkdir -p .mrsk/proxy/sites .mrsk/proxy/certs ; docker container inspect --format '{{.State.Running}}' mrsk-proxy 2>/dev/null ; head -qn1 .mrsk/proxy/Caddyfile .mrsk/proxy/sites/*.caddy 2>/dev/null ; true";
+  "docker network inspect mrsk >/dev/null 2>&1 || docker network create mrsk >/dev/null 2>&1 ; mkdir -p .mrsk/proxy/sites .mrsk/proxy/certs .mrsk/proxy/live ; docker container inspect --format '{{.State.Running}}' mrsk-proxy 2>/dev/null ; head -qn1 .mrsk/proxy/Caddyfile .mrsk/proxy/sites/*.caddy 2>/dev/null ; true";
 const REMOVE = `${audit("Removed proxy")} && docker container rm --force mrsk-proxy ; docker volume rm mrsk-proxy-data mrsk-proxy-config >/dev/null 2>&1 ; rm -rf .mrsk/proxy`;
 const RUN_PROXY =
   'docker run --name mrsk-proxy --network mrsk --detach --restart unless-stopped --publish 80:80 --publish 443:443 --volume "${PWD}/.mrsk/proxy:/etc/caddy" --volume mrsk-proxy-data:/data --volume mrsk-proxy-config:/config --env XDG_DATA_HOME=/data --env XDG_CONFIG_HOME=/config --label mrsk-proxy=true --log-opt max-size=10m caddy:2 caddy run --config /etc/caddy/Caddyfile --adapter caddyfile';

@@ -1,6 +1,6 @@
 import { listImageIdsAndTags, listServiceContainers, parseContainerRows, removeContainer, startContainer, type ContainerRow } from "../commands/app.js";
 import { recordAudit } from "../commands/audit.js";
-import { combine, type Cmd } from "../commands/shell.js";
+import { combine } from "../commands/shell.js";
 import type { Config } from "../config/model.js";
 import type { Role } from "../config/role.js";
 import { onHosts } from "../transport/fanout.js";
@@ -12,9 +12,9 @@ import type { BootSlot, ProxyDriver } from "./proxy/driver.js";
 
 // After taking over the lock of a deploy that died (SIGKILL, a cancelled CI job, a closed laptop):
 // on each host where the version it was booting is not the one the `latest` tag names (it never
-// finished), its containers are removed and the serving version's container runs again, with the
-// proxy pointing at it. Where `latest` names that version, the dead deploy had finished booting
-// there, and nothing is undone.
+// finished), the serving version's container runs again, the proxy points at it (the dead deploy
+// may have switched traffic already), and then the dead version's containers are removed. Where
+// `latest` names that version, the dead deploy had finished booting there, and nothing is undone.
 
 export interface CleanupScope {
   hosts: readonly string[];
@@ -26,10 +26,12 @@ export interface CleanupScope {
 export interface HostCleanup {
   remove: string[];
   restart: Array<{ role: Role; name: string }>;
+  /** Per role, the serving container that takes the traffic back from the dead version's one. */
+  route: Array<{ role: Role; serving: string; dead: string }>;
 }
 
 export function planCleanup(roles: readonly Role[], deadVersion: string, latestVersions: readonly string[], rows: readonly ContainerRow[]): HostCleanup {
-  const plan: HostCleanup = { remove: [], restart: [] };
+  const plan: HostCleanup = { remove: [], restart: [], route: [] };
   if (latestVersions.includes(deadVersion)) return plan;
   for (const role of roles) {
     const ofRole = rows.filter((r) => r.role === role.name);
@@ -38,7 +40,9 @@ export function planCleanup(roles: readonly Role[], deadVersion: string, latestV
     plan.remove.push(...dead.map((r) => r.name));
     // Rows are newest first: the newest container of the serving version.
     const serving = ofRole.find((r) => latestVersions.includes(versionOfRow(role, r) ?? ""));
-    if (serving !== undefined && serving.state !== "running" && serving.state !== "restarting") plan.restart.push({ role, name: serving.name });
+    if (serving === undefined) continue;
+    if (serving.state !== "running" && serving.state !== "restarting") plan.restart.push({ role, name: serving.name });
+    plan.route.push({ role, serving: serving.name, dead: dead[0]!.name });
   }
   return plan;
 }
@@ -67,14 +71,13 @@ export async function cleanUpAfterDeadDeploy(ctx: FlowContext, config: Config, p
         (plan.restart.length === 0 ? "" : `; starting ${plan.restart.map((r) => r.name).join(", ")} again`),
       session.host,
     );
-    const steps: Cmd[] = [
-      recordAudit(config, auditTags(ctx, config), `Removed ${plan.remove.join(", ")} left by a dead deploy of ${deadVersion}`),
-      ...plan.remove.map((name) => removeContainer(name)),
-      ...plan.restart.map((r) => startContainer(r.name)),
-    ];
-    await session.run(combine(...steps));
-    // The dead deploy had switched traffic to its containers and stopped these: point the proxy back.
-    const slots: BootSlot[] = plan.restart.map((r) => ({ host: session.host, role: r.role, session, newName: r.name, oldName: undefined, replacedName: undefined }));
-    if (slots.length > 0) await scope.driver.switchTraffic(ctx, config, slots);
+    if (plan.restart.length > 0) await session.run(combine(...plan.restart.map((r) => startContainer(r.name))));
+    // The dead deploy may have switched traffic to its containers: the proxy points back at the
+    // serving ones, and what is in flight to the dead ones finishes, before they go.
+    const slots: BootSlot[] = plan.route.map((r) => ({ host: session.host, role: r.role, session, newName: r.dead, oldName: r.serving, replacedName: undefined }));
+    if (slots.length > 0) await scope.driver.restoreTraffic?.(ctx, config, slots);
+    await session.run(
+      combine(recordAudit(config, auditTags(ctx, config), `Removed ${plan.remove.join(", ")} left by a dead deploy of ${deadVersion}`), ...plan.remove.map((name) => removeContainer(name))),
+    );
   });
 }

@@ -1,7 +1,9 @@
 import { execFile } from "node:child_process";
+import { setTimeout as delay } from "node:timers/promises";
 import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
+import { describeLoad, getOnce, startLoad } from "../../tools/load.mjs";
 import { createProject, describeRig, proxyConfig, resetHosts, type MrskRun, type Project } from "./support/project.js";
 import { RIG_SCRIPT, httpGet, inHost, onHost, rigUp, type CommandResult, type RigState } from "./support/rig.js";
 
@@ -86,7 +88,7 @@ function hook(name: "pre-build" | "pre-deploy", script: string | undefined): voi
 function config(healthPath?: string): string {
   const yaml = proxyConfig(rig, SERVICE, {
     host: SITE,
-    extra: ["accessories:", "  store:", `    image: ${rig.images.counter}`, `    host: ${ADDRESSES[1]}`, "    directories:", "      - data:/data"].join("\n"),
+    extra: ["lock:", "  ttl: 3", "accessories:", "  store:", `    image: ${rig.images.counter}`, `    host: ${ADDRESSES[1]}`, "    directories:", "      - data:/data"].join("\n"),
   });
   return healthPath === undefined ? yaml : yaml.replace("  app_port: 3000\n", `  app_port: 3000\n  healthcheck:\n    path: ${healthPath}\n`);
 }
@@ -179,6 +181,38 @@ describe("faults during setup and deploy", () => {
     if (deployed.exitCode !== 0) expect(deployed.stderr).toMatch(/10\.213\.0\.12[^\n]*(Docker daemon|dockerd does not answer)/);
     expect(await serving()).toEqual([version, version]);
     expect(await runningVersions()).toEqual([version, version]);
+    expect(await lockStatus()).toContain("There is no deploy lock");
+    expect((await onHost(2, "cat faults-store/data/marker")).stdout.trim()).toBe("kept");
+  }, 120_000);
+  it("mrsk killed with SIGKILL after the switch, while the old container drains: the next deploy takes the lock over after the ttl, points traffic back first and loses no request", async () => {
+    reportOnFailure();
+    const loads = ADDRESSES.map((address) => startLoad({ address, path: "/version", postPath: "/cgi-bin/whoami", host: SITE, connections: 4 }));
+    // In flight to h1's serving container across the switch: its drain lasts until this ends.
+    const slow = getOnce(ADDRESSES[0], "/cgi-bin/slow?seconds=8", SITE);
+    await delay(300);
+    const child = project.spawn(["deploy"], { VERSION: "v4" });
+    let output = "";
+    child.all!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    for (let i = 0; i < 1200 && !output.includes("Switching traffic"); i++) await delay(50);
+    await delay(1500);
+    child.kill("SIGKILL");
+    await child;
+    last = { exitCode: 137, stdout: "", stderr: "", output };
+    expect(output).toContain("Switching traffic to faults-web-v4");
+
+    const next = await mrsk(["deploy", "--lock-wait", "30"], { VERSION: "v5" });
+    const results = await Promise.all(loads.map((l) => l.stop()));
+    results.forEach((r, i) => console.log(`load on ${ADDRESSES[i]} across the kill and the takeover: ${describeLoad(r)}`));
+    expect(next.exitCode, next.output).toBe(0);
+    expect(next.output).toMatch(/Took over the expired deploy lock held by e2e \(since \S+, version v4/);
+    expect(next.output).toMatch(/Removing faults-web-v4 left by the dead deploy of v4/);
+    for (const r of results) {
+      expect(r.failures).toBe(0);
+      expect(r.posts).toBeGreaterThan(20);
+    }
+    expect((await slow).status).toBe(200);
+    expect(await serving()).toEqual(["v5", "v5"]);
+    expect(await runningVersions()).toEqual(["v5", "v5"]);
     expect(await lockStatus()).toContain("There is no deploy lock");
     expect((await onHost(2, "cat faults-store/data/marker")).stdout.trim()).toBe("kept");
   }, 120_000);

@@ -78,18 +78,26 @@ describe("cleaning up after a dead deploy", () => {
 
   it("removes the dead version's containers where it never became latest, and starts the serving one again if it was stopped", () => {
     const rows = [row("app-web-998_replaced_0123456789abcdef", "running"), row("app-web-998", "running"), row("app-web-997", "exited"), row("app-web-996", "exited")];
-    expect(planCleanup([web], "998", ["997"], rows)).toEqual({ remove: ["app-web-998_replaced_0123456789abcdef", "app-web-998"], restart: [{ role: web, name: "app-web-997" }] });
+    expect(planCleanup([web], "998", ["997"], rows)).toEqual({
+      remove: ["app-web-998_replaced_0123456789abcdef", "app-web-998"],
+      restart: [{ role: web, name: "app-web-997" }],
+      route: [{ role: web, serving: "app-web-997", dead: "app-web-998_replaced_0123456789abcdef" }],
+    });
   });
 
-  it("leaves a running serving container alone", () => {
-    expect(planCleanup([web], "998", ["997"], [row("app-web-998", "running"), row("app-web-997", "running")])).toEqual({ remove: ["app-web-998"], restart: [] });
+  it("leaves a running serving container running, and points traffic back at it", () => {
+    expect(planCleanup([web], "998", ["997"], [row("app-web-998", "running"), row("app-web-997", "running")])).toEqual({
+      remove: ["app-web-998"],
+      restart: [],
+      route: [{ role: web, serving: "app-web-997", dead: "app-web-998" }],
+    });
   });
 
   it("changes nothing where the dead version is already the latest (it had finished booting there)", () => {
-    expect(planCleanup([web], "998", ["998"], [row("app-web-998", "running"), row("app-web-997", "exited")])).toEqual({ remove: [], restart: [] });
+    expect(planCleanup([web], "998", ["998"], [row("app-web-998", "running"), row("app-web-997", "exited")])).toEqual({ remove: [], restart: [], route: [] });
   });
 
   it("only removes, when no version was ever fully booted", () => {
-    expect(planCleanup([web], "998", [], [row("app-web-998", "restarting")])).toEqual({ remove: ["app-web-998"], restart: [] });
+    expect(planCleanup([web], "998", [], [row("app-web-998", "restarting")])).toEqual({ remove: ["app-web-998"], restart: [], route: [] });
   });
 });

@@ -22,8 +22,8 @@ export interface Selection {
 }
 
 export function select(config: Config, filters: Filters, universe: readonly string[] = config.allHosts): Selection {
-  const hostPatterns = splitList(filters.hosts);
-  const rolePatterns = splitList(filters.roles);
+  const hostPatterns = splitList(filters.hosts, "--hosts");
+  const rolePatterns = splitList(filters.roles, "--roles");
 
   const roles = rolePatterns === undefined ? [...config.roles] : config.roles.filter((r) => rolePatterns.some((p) => matches(p, r.name)));
   if (rolePatterns !== undefined && roles.length === 0) {
@@ -54,13 +54,19 @@ export function select(config: Config, filters: Filters, universe: readonly stri
   return { hosts, roles: selectedRoles, primaryHost, filtered: hostPatterns !== undefined || rolePatterns !== undefined || filters.primary === true };
 }
 
-function splitList(value: string | undefined): string[] | undefined {
+// A filter that names nothing is a mistake (an unset variable in `-h "$HOSTS"`), never "all hosts".
+function splitList(value: string | undefined, flag: string): string[] | undefined {
   if (value === undefined) return undefined;
   const items = value
     .split(",")
     .map((s) => s.trim())
     .filter((s) => s !== "");
-  return items.length === 0 ? undefined : items;
+  if (items.length === 0) {
+    throw new MrskError(`${flag} ${JSON.stringify(value)} names no ${flag === "--hosts" ? "host" : "role"}`, {
+      hint: `give a comma-separated list, or leave out ${flag} to act on all of them`,
+    });
+  }
+  return items;
 }
 
 /** Shell-style match with `*` (and `?`), as Kamal's fnmatch filters. */

@@ -60,3 +60,20 @@ describe("host and role selection", () => {
     expect(matches("a.b", "axb")).toBe(false);
   });
 });
+
+describe("filters that name nothing", () => {
+  it.each([
+    [{ hosts: "" }, /--hosts "" names no host/],
+    [{ hosts: ",,," }, /--hosts ",,," names no host/],
+    [{ hosts: "  " }, /--hosts "  " names no host/],
+    [{ roles: " , " }, /--roles " , " names no role/],
+    [{ roles: "" }, /--roles "" names no role/],
+    [{ hosts: "w1", roles: "," }, /--roles "," names no role/],
+  ])("refuses %o instead of selecting every host", (filters, message) => {
+    expect(() => select(config, filters)).toThrow(message);
+  });
+
+  it("still ignores empty items next to a real one", () => {
+    expect(select(config, { hosts: ",w2," }).hosts).toEqual(["w2"]);
+  });
+});

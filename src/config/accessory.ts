@@ -52,3 +52,26 @@ export function splitMount(spec: string): { local: string; remote: string; optio
   const [local = "", remote = "", ...rest] = spec.split(":");
   return { local, remote, options: rest.length > 0 ? rest.join(":") : undefined };
 }
+
+/**
+ * Host paths built from the configuration (an uploaded file's place, a directory, a volume's
+ * source) stay where they are written: relative ones inside the accessory's directory, absolute
+ * ones where the user chose. A `..` segment would reach elsewhere, so it is refused.
+ */
+export function hasParentSegment(path: string): boolean {
+  return path.split("/").includes("..");
+}
+
+/** The host paths of an accessory, each with the key it was written under. */
+export function accessoryHostPaths(accessory: Accessory, at: string): Array<{ path: string; key: string }> {
+  return [
+    ...accessory.files.map((f, i) => ({ path: f.remote, key: `${at}.files[${i}]` })),
+    ...accessory.directories.map((d, i) => ({ path: d.host, key: `${at}.directories[${i}]` })),
+    ...accessory.volumes.map((v, i) => ({ path: volumeSource(v), key: `${at}.volumes[${i}]` })),
+  ];
+}
+
+/** `/data:/var/lib/data:ro` → `/data`. */
+export function volumeSource(volume: string): string {
+  return volume.split(":")[0] ?? "";
+}

@@ -1,12 +1,13 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { basename, dirname, join, relative, resolve } from "node:path";
-import { ConfigError, type ConfigIssue } from "../errors.js";
+import { ConfigError, MrskError, type ConfigIssue } from "../errors.js";
 import { applyWithoutOverride, parseDotenv } from "./dotenv.js";
 import { renderErbWithLines } from "./erb.js";
 import { deepMerge, isMapping, provenance } from "./merge.js";
 import { Config } from "./model.js";
 import { parseRubyYaml } from "./ruby-yaml.js";
 import { detectEra, validateShape, type Era } from "./schema.js";
+import { nameProblem } from "./schema-sections.js";
 import { loadSecrets, secretsFiles, DEFAULT_SECRETS_PATH, type Secrets } from "./secrets.js";
 import { resolveVersion } from "./version.js";
 
@@ -38,6 +39,7 @@ export interface LoadOptions {
 
 export function loadConfig(options: LoadOptions): Config {
   const { cwd, destination, env } = options;
+  if (destination !== undefined) checkDestinationName(destination);
   const display = (path: string): string => relative(cwd, path) || path;
   const basePath = resolve(cwd, options.configFile ?? DEFAULT_CONFIG_FILE);
   if (!existsSync(basePath)) {
@@ -111,6 +113,12 @@ export function loadConfig(options: LoadOptions): Config {
   // Read every secret the configuration names now, so each is masked before any command runs.
   for (const reference of config.secretReferences) secrets.get(reference.name);
   return config;
+}
+
+/** The destination names files (`deploy.<d>.yml`, `.env.<d>`) and remote paths, so it is a name, never a path. */
+function checkDestinationName(destination: string): void {
+  const problem = nameProblem(destination, "destinations are names like staging or production");
+  if (problem !== undefined) throw new MrskError(`-d/--destination ${problem.message}`, problem.hint === undefined ? {} : { hint: problem.hint });
 }
 
 /** `config/deploy.yml` + `staging` → `config/deploy.staging.yml`. */

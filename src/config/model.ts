@@ -1,5 +1,5 @@
 import { ConfigError, type ConfigIssue } from "../errors.js";
-import { publishArg, splitMount, type Accessory, type AccessoryDirectory, type AccessoryFile } from "./accessory.js";
+import { accessoryHostPaths, hasParentSegment, publishArg, splitMount, volumeSource, type Accessory, type AccessoryDirectory, type AccessoryFile } from "./accessory.js";
 import { mergeEnv, readEnv, type EnvSpec, type SecretRef } from "./env.js";
 import { readHostEntries, unique, type HostEntry } from "./hosts.js";
 import { isMapping } from "./merge.js";
@@ -302,6 +302,7 @@ type Report = (path: string, message: string, hint?: string) => void;
 function readParts(doc: Doc, ctx: LoadContext, report: Report): Parts | undefined {
   checkDestination(doc, ctx, report);
   checkMinimumVersion(doc, ctx, report);
+  checkHostPaths(strList(doc.volumes).map((v, i) => ({ path: volumeSource(v), key: `volumes[${i}]` })), report);
 
   const proxyDriver = detectProxyDriver(doc, ctx.era);
   const rootEnvRaw = isMapping(doc.env) ? doc.env : undefined;
@@ -430,14 +431,7 @@ function readRegistry(raw: unknown, ctx: LoadContext, report: Report): RegistryS
   const registry = isMapping(raw) ? raw : {};
   const server = str(registry.server);
   const local = server !== undefined && /^(localhost|127\.0\.0\.1)(:\d+)?$/.test(server);
-  const credential = (key: "username" | "password"): string | undefined => {
-    const value = registry[key];
-    if (!Array.isArray(value)) return str(value);
-    const name = String(value[0]);
-    const secret = ctx.secrets.get(name);
-    if (secret === undefined) reportMissingSecret(`registry.${key}`, name, ctx, report);
-    return secret;
-  };
+  const credential = (key: "username" | "password"): string | undefined => secretOrLiteral(registry[key], `registry.${key}`, ctx, report);
   return { server, username: credential("username"), password: credential("password"), local };
 }
 
@@ -545,8 +539,15 @@ function readAccessories(doc: Doc, roles: Role[], ctx: LoadContext, report: Repo
             },
       proxy: isMapping(value.proxy) ? value.proxy : undefined,
     });
+    checkHostPaths(accessoryHostPaths(out.at(-1)!, path), report);
   }
   return out;
+}
+
+function checkHostPaths(paths: ReadonlyArray<{ path: string; key: string }>, report: Report): void {
+  for (const { path, key } of paths) {
+    if (hasParentSegment(path)) report(key, `the host path ${JSON.stringify(path)} has a ".." segment`, "write a path without .., relative (inside the accessory's directory) or absolute");
+  }
 }
 
 function accessoryHosts(raw: Doc, roles: Role[], path: string, report: Report): string[] {
@@ -588,7 +589,9 @@ function readAccessoryDirectory(raw: unknown): AccessoryDirectory {
 
 function secretOrLiteral(value: unknown, path: string, ctx: LoadContext, report: Report): string | undefined {
   if (!Array.isArray(value)) return str(value);
-  const name = String(value[0]);
+  // Anything but one secret name (`[]`, `[A, B]`, `[{…}]`) was reported by the shape check.
+  const [name] = value;
+  if (value.length !== 1 || typeof name !== "string") return undefined;
   const secret = ctx.secrets.get(name);
   if (secret === undefined) reportMissingSecret(path, name, ctx, report);
   return secret;

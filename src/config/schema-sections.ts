@@ -23,6 +23,7 @@ import {
   section,
   str,
   strOrEmpty,
+  portProblem,
   toInteger,
 } from "./schema-values.js";
 
@@ -34,12 +35,21 @@ const RESTART_POLICY = /^(?:no|always|unless-stopped|on-failure(?::\d+)?)$/;
 const RESERVED_LABELS = ["service", "role", "destination"];
 
 function checkService(name: string): Problem | undefined {
-  if (NAME.test(name)) return undefined;
-  return {
-    message: `should only contain letters, digits, "-" and "_", got ${quote(name)}`,
-    hint: "the service name prefixes every container name, e.g. `service: my-app`",
-  };
+  return nameProblem(name, "the service name prefixes every container name, e.g. `service: my-app`");
 }
+
+/**
+ * Service, destination, role and accessory names end up in container names, file names and
+ * remote paths, so they share one rule: no `/`, `.`, space or leading `-` can widen what they name.
+ */
+export function nameProblem(name: string, hint: string): Problem | undefined {
+  if (!NAME.test(name)) return { message: `should only contain letters, digits, "-" and "_", got ${quote(name)}`, hint };
+  if (name.startsWith("-")) return { message: `should not start with "-", got ${quote(name)}`, hint };
+  return undefined;
+}
+
+const checkRoleName = (name: string): Problem | undefined => nameProblem(name, "the role name is part of container names, e.g. `web` or `workers`");
+const checkAccessoryName = (name: string): Problem | undefined => nameProblem(name, "the accessory name is part of its container name and directory, e.g. `db`");
 
 /** The tag or digest in an image reference; a `host:port/` prefix is not a tag. */
 function imageTagOrDigest(image: string): { kind: "tag" | "digest"; value: string } | undefined {
@@ -82,6 +92,13 @@ function checkAliasName(name: string): Problem | undefined {
     message: `invalid alias name ${quote(name)}: use lowercase letters, digits, "-" and "_"`,
     hint: `rename it, e.g. ${quote(name.toLowerCase().replace(/[^a-z0-9_-]+/g, "-"))}`,
   };
+}
+
+/** `5432`, `5432:5432`, `127.0.0.1:5432:5432/tcp`, `8000-8010:8000-8010`: every port number in range. */
+function checkPublishedPort(text: string): Problem | undefined {
+  const ports = text.replace(/\/[a-z]+$/i, "").split(":").filter((part) => /^[\d-]+$/.test(part)).flatMap((part) => part.split("-"));
+  const problem = ports.map(portProblem).find((p) => p !== undefined);
+  return problem === undefined ? undefined : { message: `${problem}, in ${quote(text)}`, hint: "write host_port:container_port, e.g. 127.0.0.1:5432:5432" };
 }
 
 function checkHookOutputLevel(level: string): Problem | undefined {
@@ -204,7 +221,7 @@ const proxySchema = optionalSection(
   {
     host: str("a host name"),
     hosts: stringList("host name"),
-    app_port: int("a port"),
+    app_port: int("port"),
     ssl: oneOf({ boolean: bool(), map: customCertificate }, "true, false, or a mapping with certificate_pem and private_key_pem"),
     ssl_redirect: bool(),
     forward_headers: bool(),
@@ -238,9 +255,9 @@ const proxySchema = optionalSection(
     ),
     run: optionalSection(
       {
-        http_port: int("a port"),
-        https_port: int("a port"),
-        metrics_port: int("a port"),
+        http_port: int("port"),
+        https_port: int("port"),
+        metrics_port: int("port"),
         debug: bool(),
         log_max_size: str("a size like 10m"),
         publish: bool(),
@@ -272,12 +289,12 @@ const roleProxy = oneOf({ boolean: bool(), map: proxySchema }, "true, false, or 
 const healthcheckSchema = optionalSection(
   {
     path: str("a path"),
-    port: int("a port"),
-    max_attempts: int("a count"),
+    port: int("port"),
+    max_attempts: int("count"),
     interval: str("a duration like 1s"),
     cmd: str("a command line"),
-    log_lines: int("a count"),
-    exposed_port: int("a port"),
+    log_lines: int("count"),
+    exposed_port: int("port"),
     cord: oneOf({ boolean: bool(), scalar: str("a path") }, "a path or false"),
   },
   { what: "healthcheck settings: path, port, max_attempts, interval, cmd" },
@@ -286,7 +303,7 @@ const healthcheckSchema = optionalSection(
 const traefikSchema = optionalSection(
   {
     image: str("an image reference"),
-    host_port: int("a port"),
+    host_port: int("port"),
     publish: bool(),
     args: mapOf(optionValue, "a mapping of traefik arguments to values"),
     labels: traefikLabels,
@@ -346,7 +363,7 @@ const builderSchema = optionalSection(
 const sshSchema = optionalSection(
   {
     user: str("a user name"),
-    port: int("a port"),
+    port: int("port"),
     proxy: str("a host or user@host"),
     proxy_command: str("a command line"),
     log_level: str("a log level"),
@@ -363,7 +380,7 @@ const sshSchema = optionalSection(
 );
 
 const sshkitSchema = optionalSection(
-  { max_concurrent_starts: int("a count"), pool_idle_timeout: int("seconds"), dns_retries: int("a count") },
+  { max_concurrent_starts: int("count"), pool_idle_timeout: int("seconds"), dns_retries: int("count") },
   { what: "sshkit settings" },
 );
 
@@ -449,7 +466,7 @@ const role = oneOf(
 );
 
 const serversSchema = oneOf(
-  { list: hostArray, scalar: singleHost, map: mapOf(role, "a mapping of role names to hosts") },
+  { list: hostArray, scalar: singleHost, map: mapOf(role, "a mapping of role names to hosts", { checkKey: checkRoleName }) },
   "a list of hosts or a mapping of role names to hosts",
 );
 
@@ -500,7 +517,7 @@ const accessorySchema = section(
     tag: emptyAsAbsent(str("a tag name")),
     tags: stringList("tag name"),
     cmd: str("a command line"),
-    port: str("a port or mapping like 127.0.0.1:5432:5432"),
+    port: str("a port or mapping like 127.0.0.1:5432:5432", checkPublishedPort),
     labels,
     options: dockerOptions,
     env: nestedEnv(() => ACCESSORY_KEYS),
@@ -526,7 +543,7 @@ export const configSchema = section(
     volumes,
     logging: loggingSchema,
     builder: builderSchema,
-    accessories: mapOf(accessorySchema, "a mapping of accessory names to settings"),
+    accessories: mapOf(accessorySchema, "a mapping of accessory names to settings", { checkKey: checkAccessoryName }),
     ssh: sshSchema,
     sshkit: sshkitSchema,
     boot: bootSchema,
@@ -539,7 +556,7 @@ export const configSchema = section(
     deploy_timeout: int("seconds"),
     drain_timeout: int("seconds"),
     stop_timeout: int("seconds"),
-    retain_containers: int("a count", { min: 1 }),
+    retain_containers: int("count", { min: 1 }),
     hooks_path: str("a path"),
     hooks_output: hooksOutput,
     secrets_path: str("a path"),

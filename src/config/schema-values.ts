@@ -166,20 +166,41 @@ export function strOrEmpty(what?: string): z.ZodType<string> {
 
 const INTEGER = /^[+-]?\d+(?:_\d+)*$/;
 
-/** A whole number; numeric strings (`"3000"`, Ruby's `10_000_000`) are accepted. */
-export function int(what?: string, options: { min?: number } = {}): z.ZodType<number> {
+/** Every whole number in deploy.yml is one of these, so each has a range; the range is decided here. */
+const NUMBER_KINDS = {
+  port: { what: "a port", min: 1, max: 65535 },
+  seconds: { what: "seconds", min: 0, max: undefined },
+  count: { what: "a count", min: 0, max: undefined },
+  bytes: { what: "bytes", min: 0, max: undefined },
+} as const;
+export type NumberKind = keyof typeof NUMBER_KINDS;
+
+/** A whole number of the given kind; numeric strings (`"3000"`, Ruby's `10_000_000`) are accepted. */
+export function int(kind: NumberKind, options: { min?: number } = {}): z.ZodType<number> {
+  const { what, max } = NUMBER_KINDS[kind];
+  const min = options.min ?? NUMBER_KINDS[kind].min;
   const shape = () => {
-    const number = options.min === undefined ? z.number().int() : z.number().int().min(options.min);
-    return z.union([number, z.string().regex(INTEGER)]);
+    const whole = z.number().int().min(min);
+    return z.union([max === undefined ? whole : whole.max(max), z.string().regex(INTEGER)]);
   };
   return accepts(custom((value, step) => {
     const number = toInteger(value);
     if (number === undefined) return step.fail(`should be a whole number${expected(what)}, got ${describe(value)}`);
-    if (options.min !== undefined && number < options.min) {
-      return step.fail(`should be at least ${options.min}, got ${number}`);
-    }
-    return number;
+    const problem = outOfRange(number, min, max);
+    return problem === undefined ? number : step.fail(`${problem}, got ${number}`);
   }), shape);
+}
+
+function outOfRange(number: number, min: number, max: number | undefined): string | undefined {
+  if (max !== undefined && (number < min || number > max)) return `should be between ${min} and ${max}`;
+  if (number < min) return min === 0 ? "should not be negative" : `should be at least ${min}`;
+  return undefined;
+}
+
+/** A port number written in a string (`"8080"`, `127.0.0.1:5432:5432`); undefined when in range. */
+export function portProblem(text: string): string | undefined {
+  const number = Number(text);
+  return Number.isInteger(number) && number >= NUMBER_KINDS.port.min && number <= NUMBER_KINDS.port.max ? undefined : `port ${text} should be between 1 and 65535`;
 }
 
 export function toInteger(value: unknown): number | undefined {

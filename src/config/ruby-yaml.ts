@@ -37,6 +37,13 @@ export interface RubyYamlOptions {
 
 type Doc = Document.Parsed;
 
+/**
+ * Aliases share one value, but every later walk (the schema, merges, copies) visits it once per
+ * place it appears. A deploy file of thousands of values is large; ten levels of ten aliases
+ * expand to 10^10 and exhaust the machine, so the expanded count is bounded before any walk.
+ */
+export const MAX_EXPANDED_VALUES = 100_000;
+
 const STR_TAGS = new Set(["tag:yaml.org,2002:str", "!str", "!ruby/string"]);
 const FLOAT_TAGS = new Set(["tag:yaml.org,2002:float", "!float"]);
 const BINARY_TAGS = new Set(["tag:yaml.org,2002:binary", "!binary"]);
@@ -52,6 +59,7 @@ export function parseRubyYaml(text: string, file: string, options: RubyYamlOptio
 
   const builder = new RubyValueBuilder(doc, file, lines);
   const value = builder.build(doc.contents, []);
+  checkExpansion(value, file);
   return {
     value,
     warnings: builder.warnings,
@@ -196,6 +204,30 @@ class RubyValueBuilder {
       { file: this.file, path: "", message, ...lineField(this.lines.lineOfNode(node)), ...(hint === undefined ? {} : { hint }) },
     ]);
   }
+}
+
+/** Counts the values of the document as a walk would meet them (shared ones once per place), stopping at the limit. */
+function checkExpansion(root: unknown, file: string): void {
+  const sizes = new Map<object, number>();
+  const inProgress = new Set<object>();
+  const tooLarge = (message: string): ConfigError =>
+    ConfigError.single(file, "", message, "anchors and aliases (&name, *name) may repeat a value, not nest repeats of repeats");
+  const size = (value: unknown): number => {
+    if (value === null || typeof value !== "object") return 1;
+    const known = sizes.get(value);
+    if (known !== undefined) return known;
+    if (inProgress.has(value)) throw tooLarge("an alias refers to a value that contains it (a recursive alias)");
+    inProgress.add(value);
+    let total = 1;
+    for (const inner of Array.isArray(value) ? value : Object.values(value)) {
+      total += size(inner);
+      if (total > MAX_EXPANDED_VALUES) throw tooLarge(`aliases expand the document beyond ${MAX_EXPANDED_VALUES} values (the limit)`);
+    }
+    inProgress.delete(value);
+    sizes.set(value, total);
+    return total;
+  };
+  size(root);
 }
 
 /** Sets an own, enumerable key even for names like `__proto__`. */

@@ -2,8 +2,9 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { renderErbWithLines } from "../../src/config/erb.js";
-import { parseRubyYaml, RubyFloat, rubyToS } from "../../src/config/ruby-yaml.js";
+import { MAX_EXPANDED_VALUES, parseRubyYaml, RubyFloat, rubyToS } from "../../src/config/ruby-yaml.js";
 import { ConfigError, type ConfigIssue } from "../../src/errors.js";
+import { configFrom, MRSK_MINIMAL, MRSK_SECRETS } from "../support/config.js";
 
 const FILE = "config/deploy.yml";
 
@@ -418,5 +419,41 @@ describe.skipIf(!existsSync(CORPUS))("real deploy files (ERB, then YAML)", () =>
   it("reads fizzy's RUBY_VERSION build arg from .ruby-version", () => {
     const config = renderAndParse("basecamp__fizzy", "config/deploy.yml").value as { builder: { args: Record<string, unknown> } };
     expect(config.builder.args.RUBY_VERSION).toBe(readFileSync(path.join(CORPUS, "basecamp__fizzy/.ruby-version"), "utf8").trim());
+  });
+});
+
+describe("alias expansion limit", () => {
+  /** `levels` anchors, each a list of `width` aliases to the previous one. */
+  function bomb(levels: number, width = 10): string {
+    const lines = [`a0: &a0 [${Array(width).fill("x").join(", ")}]`];
+    for (let i = 1; i <= levels; i++) lines.push(`a${i}: &a${i} [${Array(width).fill(`*a${i - 1}`).join(", ")}]`);
+    return `service: app\nx-bomb:\n${lines.map((l) => `  ${l}`).join("\n")}\n`;
+  }
+
+  it.each([10, 8, 5])("refuses %i levels of ten aliases, naming the limit", (levels) => {
+    expect(() => parseRubyYaml(bomb(levels), "config/deploy.yml")).toThrow(
+      `config/deploy.yml: aliases expand the document beyond ${MAX_EXPANDED_VALUES} values (the limit)`,
+    );
+  });
+
+  it("refuses a bomb built from merge keys", () => {
+    const lines = ["m0: &m0 { a: 1, b: 2, c: 3, d: 4, e: 5, f: 6, g: 7, h: 8, i: 9, j: 10 }"];
+    for (let i = 1; i <= 8; i++) lines.push(`m${i}: &m${i} { ${Array.from({ length: 10 }, (_, k) => `k${k}: *m${i - 1}`).join(", ")} }`);
+    expect(() => parseRubyYaml(`x:\n${lines.map((l) => `  ${l}`).join("\n")}\n`, "f")).toThrow(/beyond 100000 values/);
+  });
+
+  it("refuses a recursive alias", () => {
+    expect(() => parseRubyYaml("a: &a [1, *a]\n", "f")).toThrow("f: an alias refers to a value that contains it (a recursive alias)");
+  });
+
+  it("accepts ordinary reuse of anchors, up to the limit", () => {
+    expect(() => parseRubyYaml(bomb(3), "f")).not.toThrow();
+    const env = `env: &env { ${Array.from({ length: 50 }, (_, i) => `K${i}: v`).join(", ")} }`;
+    const roles = Array.from({ length: 20 }, (_, i) => `  r${i}: { hosts: [h${i}], env: *env }`).join("\n");
+    expect(() => parseRubyYaml(`${env}\nservers:\n${roles}\n`, "f")).not.toThrow();
+  });
+
+  it("refuses a bomb through the loader before the schema walk", () => {
+    expect(() => configFrom(`${MRSK_MINIMAL}${bomb(10).replace("service: app\n", "")}`, { env: MRSK_SECRETS })).toThrow(/beyond 100000 values/);
   });
 });

@@ -121,6 +121,8 @@ export class Context implements FlowContext {
   /** SSH to the hosts, or a printer of commands with --dry-run. */
   async transport(): Promise<Transport> {
     if (this.openTransport !== undefined) return this.openTransport;
+    // After an interrupt nothing new starts: no connection, not even a dry run's printer.
+    this.signal.throwIfAborted();
     const listener = this.output.emit;
     if (this.dryRun) {
       const { DryRunTransport } = await import("../transport/dry-run.js");

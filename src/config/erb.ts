@@ -12,13 +12,13 @@
 // methods strip lstrip rstrip chomp to_s to_i to_f to_json inspect empty? nil? upcase downcase
 // tr gsub sub split join include? start_with? end_with? length size first last fetch key? and [].
 
-import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { ConfigError } from "../errors.js";
 import { RubyErbSyntaxError, RubyError } from "./erb-errors.js";
 import { evaluateErb, type ErbOutput } from "./erb-eval.js";
 import { parseErbProgram } from "./erb-parser.js";
 import { splitErbTemplate } from "./erb-template.js";
+import { shellOut } from "./shell-out.js";
 
 export interface ErbContext {
   /** The template's file, for error messages. */
@@ -73,19 +73,7 @@ function runtimeFor(ctx: ErbContext) {
 
 /** Ruby's backticks: /bin/sh -c, stderr passes through, stdout is returned whatever the exit code. */
 function runShell(command: string, cwd: string, env: Record<string, string | undefined>): string {
-  const definedEnv = Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined));
-  try {
-    return execFileSync("/bin/sh", ["-c", command], {
-      cwd,
-      env: definedEnv,
-      encoding: "utf8",
-      stdio: ["ignore", "pipe", "inherit"],
-      maxBuffer: 64 * 1024 * 1024,
-    });
-  } catch (error) {
-    const stdout = (error as { stdout?: unknown }).stdout;
-    return typeof stdout === "string" ? stdout : "";
-  }
+  return shellOut(command, { cwd, env, stderr: "inherit" }).stdout;
 }
 
 function toConfigError(error: unknown, template: string, file: string): unknown {

@@ -1,9 +1,9 @@
-import { execFileSync } from "node:child_process";
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { MrskError } from "../../errors.js";
+import { shellOut } from "../shell-out.js";
 import { extractSecret, fetchSecrets } from "./commands.js";
 import { rubyShellsplit } from "./shell-words.js";
 import type { AdapterEnvironment } from "./vendor-cli.js";
@@ -33,12 +33,9 @@ export function runSubstitutedCommand(command: string, env: Record<string, strin
   // Other commands' stderr stays hidden as before; mrsk's own errors through the shims are shown.
   const viaShims = MENTIONS_CLI.test(command);
   const shellEnv = viaShims ? { ...env, PATH: `${shimDirectory()}:${env.PATH ?? ""}` } : env;
-  return execFileSync("/bin/sh", ["-c", command], {
-    cwd: where.cwd,
-    env: shellEnv as NodeJS.ProcessEnv,
-    encoding: "utf8",
-    stdio: ["ignore", "pipe", viaShims ? "inherit" : "pipe"],
-  });
+  const { stdout, status } = shellOut(command, { cwd: where.cwd, env: shellEnv, stderr: viaShims ? "inherit" : "pipe" });
+  if (status !== 0) throw Object.assign(new Error(`exit code ${status}`), status === null ? {} : { status });
+  return stdout;
 }
 
 /** `secrets fetch|extract …` with Kamal's hidden `--inline`, parsed as Thor parses it. */

@@ -28,6 +28,7 @@ export class RubyError extends Error {
 const SUPERCLASS: Readonly<Record<string, string>> = {
   ScriptError: "Exception",
   StandardError: "Exception",
+  NoMemoryError: "Exception",
   LoadError: "ScriptError",
   ArgumentError: "StandardError",
   TypeError: "StandardError",

@@ -3,8 +3,10 @@
 // messages (Ruby 3.3 wording), so that a template means here what it means under Kamal.
 
 import path from "node:path";
+import type { RE2JS } from "re2js";
 import { isKindOf, RubyError } from "./erb-errors.js";
 import { parseDotenv } from "./erb-dotenv.js";
+import { compileRubyRegexp, literalRegexp, matchesOf } from "./erb-regexp.js";
 import type { AssignOp, BinaryOp, Expr, InterpolatedPart, RescueClause } from "./erb-parser.js";
 import { formatRubyFloat, RubyFloat, rubyInspect, RubySymbol, rubyToS } from "./ruby-values.js";
 
@@ -52,14 +54,27 @@ const CONSTANT_VALUES: Readonly<Record<string, unknown>> = {
 /** Libraries `require` accepts (and ignores: their features are built in or out of the subset). */
 const REQUIRABLE = new Set(["json", "dotenv", "yaml"]);
 
+/**
+ * The longest string ERB may build, and the longest rendered file: a million characters, a hundred
+ * times the largest deploy file of the corpus. `"a" * 300000000` exhausted the heap; here it stops
+ * before allocating, with an error naming the limit.
+ */
+export const MAX_STRING_LENGTH = 1_000_000;
+
+export function checkStringLength(length: number): void {
+  if (length > MAX_STRING_LENGTH) {
+    throw new RubyError("NoMemoryError", `string of more than ${MAX_STRING_LENGTH} characters (the ERB limit)`, "deploy files are small: build less text in ERB");
+  }
+}
+
 class RubyRegexp {
-  readonly pattern: RegExp;
+  readonly pattern: RE2JS;
 
   constructor(
     readonly source: string,
     readonly flags: string,
   ) {
-    this.pattern = toJsRegExp(source, flags);
+    this.pattern = compileRubyRegexp(source, flags);
   }
 
   /** Regexp#to_s, e.g. `(?i-mx:abc)`. */
@@ -106,7 +121,9 @@ class Interpreter {
 
   private eval(expr: Expr): unknown {
     try {
-      return this.evalNode(expr);
+      const value = this.evalNode(expr);
+      if (typeof value === "string") checkStringLength(value.length);
+      return value;
     } catch (error) {
       if (error instanceof RubyError && error.line === undefined) error.line = expr.line;
       throw error;
@@ -451,7 +468,11 @@ function binary(op: BinaryOp, left: unknown, right: unknown): unknown {
 
 function stringOperator(op: BinaryOp, left: string, right: unknown): unknown {
   if (op === "+") return left + stringArgument(right);
-  if (op === "*") return left.repeat(Math.max(0, integerArgument(right)));
+  if (op === "*") {
+    const times = Math.max(0, integerArgument(right));
+    checkStringLength(left.length * times);
+    return left.repeat(times);
+  }
   if (op === "<" || op === "<=" || op === ">" || op === ">=") {
     if (typeof right !== "string") throw new RubyError("ArgumentError", `comparison of String with ${describeOperand(right)} failed`);
     return compare(op, left < right ? -1 : left > right ? 1 : 0);
@@ -703,24 +724,30 @@ function expandTrSet(set: string): string[] {
 
 /** String#sub/gsub with a string or regexp pattern and Ruby's `\1`, `\0`, `\&` in the replacement. */
 function substitute(s: string, pattern: unknown, replacement: string, global: boolean): string {
-  let regexp: RegExp;
-  if (pattern instanceof RubyRegexp) regexp = new RegExp(pattern.pattern.source, pattern.pattern.flags + (global ? "g" : ""));
-  else regexp = new RegExp(escapeRegExp(stringArgument(pattern)), global ? "g" : "");
-  return s.replace(regexp, (...matchArgs: unknown[]) => {
-    // The callback gets (match, ...captures, offset, input[, namedGroups]).
-    const end = typeof matchArgs[matchArgs.length - 1] === "object" ? matchArgs.length - 1 : matchArgs.length;
-    const offset = matchArgs[end - 2] as number;
-    const captures = matchArgs.slice(0, end - 2);
-    const whole = String(captures[0]);
-    return replacement.replace(/\\(\d|&|`|'|\\)/g, (_m, ref: string) => {
-      if (ref === "&") return whole;
-      if (ref === "`") return s.slice(0, offset);
-      if (ref === "'") return s.slice(offset + whole.length);
-      if (ref === "\\") return "\\";
-      const group = captures[Number(ref)];
-      return typeof group === "string" ? group : "";
-    });
-  });
+  const regexp = pattern instanceof RubyRegexp ? pattern.pattern : literalRegexp(stringArgument(pattern));
+  const out: string[] = [];
+  let length = 0;
+  let last = 0;
+  const append = (piece: string): void => {
+    length += piece.length;
+    checkStringLength(length);
+    out.push(piece);
+  };
+  for (const { index, end, groups } of matchesOf(regexp, s, global)) {
+    append(s.slice(last, index));
+    append(
+      replacement.replace(/\\(\d|&|`|'|\\)/g, (_m, ref: string) => {
+        if (ref === "&") return groups[0] ?? "";
+        if (ref === "`") return s.slice(0, index);
+        if (ref === "'") return s.slice(end);
+        if (ref === "\\") return "\\";
+        return groups[Number(ref)] ?? "";
+      }),
+    );
+    last = end;
+  }
+  append(s.slice(last));
+  return out.join("");
 }
 
 function split(s: string, separator: unknown): string[] {
@@ -728,12 +755,25 @@ function split(s: string, separator: unknown): string[] {
   if (separator === null || separator === " ") {
     parts = s.replace(/^[\t\n\v\f\r ]+/, "").split(/[\t\n\v\f\r ]+/);
   } else if (separator instanceof RubyRegexp) {
-    parts = s.split(new RegExp(separator.pattern.source, separator.pattern.flags)).map((p) => p ?? "");
+    parts = splitByRegexp(s, separator.pattern);
   } else {
     const text = stringArgument(separator);
     parts = text === "" ? [...s] : s.split(text);
   }
   while (parts.length > 0 && parts[parts.length - 1] === "") parts.pop();
+  return parts;
+}
+
+/** Pieces between matches, with the captured groups in between (an empty match at either end splits nothing). */
+function splitByRegexp(s: string, regexp: RE2JS): string[] {
+  const parts: string[] = [];
+  let last = 0;
+  for (const { index, end, groups } of matchesOf(regexp, s, true)) {
+    if (end === index && (index === 0 || index === s.length)) continue;
+    parts.push(s.slice(last, index), ...groups.slice(1).map((g) => g ?? ""));
+    last = end;
+  }
+  parts.push(s.slice(last));
   return parts;
 }
 
@@ -749,18 +789,4 @@ function stringIndex(s: string, args: unknown[]): unknown {
 
 function joinArray(list: unknown[], separator: string): string {
   return list.map((item) => (Array.isArray(item) ? joinArray(item, separator) : rubyToS(item))).join(separator);
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
-}
-
-/** Ruby regexp source to a JS RegExp: `^`/`$` are line anchors in Ruby, `/m` is JS's dotAll. */
-function toJsRegExp(source: string, flags: string): RegExp {
-  const translated = source
-    .replace(/\\A/g, "(?<![\\s\\S])")
-    .replace(/\\z/g, "(?![\\s\\S])")
-    .replace(/\\Z/g, "(?=\\n?(?![\\s\\S]))")
-    .replace(/\\h/g, "[0-9a-fA-F]");
-  return new RegExp(translated, `m${flags.includes("i") ? "i" : ""}${flags.includes("m") ? "s" : ""}`);
 }

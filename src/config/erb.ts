@@ -15,7 +15,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { ConfigError } from "../errors.js";
 import { RubyErbSyntaxError, RubyError } from "./erb-errors.js";
-import { evaluateErb, type ErbOutput } from "./erb-eval.js";
+import { checkStringLength, evaluateErb, type ErbOutput } from "./erb-eval.js";
 import { parseErbProgram } from "./erb-parser.js";
 import { splitErbTemplate } from "./erb-template.js";
 import { shellOut } from "./shell-out.js";
@@ -105,8 +105,11 @@ class RenderBuffer implements ErbOutput {
   private readonly chunks: string[] = [];
   private readonly origins: Array<number | undefined> = [];
   private lineIndex = 0;
+  private length = 0;
 
   write(text: string, line: number, fromTemplateText: boolean): void {
+    this.length += text.length;
+    checkStringLength(this.length);
     let current = line;
     text.split("\n").forEach((piece, i) => {
       if (i > 0) {

@@ -458,3 +458,53 @@ describe("renderErbWithLines", () => {
     expect([1, 2, 3, 4].map((line) => rendered.sourceLine(line))).toEqual([1, 2, 2, 3]);
   });
 });
+
+describe("bounds on what ERB may compute", () => {
+  const limit = "string of more than 1000000 characters (the ERB limit) (NoMemoryError)";
+
+  it.each([
+    [`<%= "a" * 300000000 %>`],
+    [`<% s = "a" * 1000 %><% s = s + s %><% s = s + s %><% s = s + s %><% s = s + s %><% s = s + s %><% s = s + s %><% s = s + s %><% s = s + s %><% s = s + s %><% s = s + s %><%= s.length %>`],
+    [`<%= ("a" * 10000).gsub("a", "b" * 1000) %>`],
+    [`<%= ("ab" * 1000).gsub(/a/, "\\\\0" * 1001) %>`],
+    [`<%= "#{"x" * 600000}#{"y" * 600000}" %>`],
+  ])("refuses to build a string over the limit: %s", (template) => {
+    expect(renderIssue(template).message).toContain(limit);
+  });
+
+  it("bounds the rendered text as a whole", () => {
+    const line = `<%= "x" * 600000 %>\n`;
+    expect(renderIssue(line + line).message).toContain(limit);
+  });
+
+  it("a rescue for StandardError does not swallow the limit", () => {
+    expect(renderIssue(`<%= begin; "a" * 2000000; rescue => e; "small"; end %>`).message).toContain(limit);
+  });
+
+  it("keeps strings up to the limit", () => {
+    expect(render(`<%= ("a" * 1000000).length %>`)).toBe("1000000");
+  });
+
+  it("runs a catastrophic regexp in linear time", () => {
+    // With a backtracking engine /(a+)+$/ against "aaa…ab" takes 2^n steps.
+    expect(render(`<%= ("a" * 100000 + "b").gsub(/(a+)+$/, "X").length %>`)).toBe("100001");
+    expect(render(`<%= ("a" * 50000 + "!").sub(/^(a|a)*$/, "X").length %>`)).toBe("50001");
+    expect(render(`<%= ("x" * 30000).split(/(x*)*y/).length %>`)).toBe("1");
+  });
+
+  it("refuses what the linear engine cannot run, naming the regexp", () => {
+    expect(renderIssue(`<%= "aa".gsub(/(a)\\1/, "b") %>`).message).toMatch(/^invalid regexp \/\(a\)\\1\/: .*\(RegexpError\)/);
+    expect(renderIssue(`<%= "ab".gsub(/a(?=b)/, "") %>`).message).toMatch(/^invalid regexp \/a\(\?=b\)\/: .*\(RegexpError\)/);
+    expect(renderIssue(`<%= "a\\n".sub(/a\\Z/, "") %>`).message).toContain("\\Z is not supported: use \\z");
+  });
+
+  it("keeps Ruby's regexp semantics for the usual patterns", () => {
+    expect(render(`<%= "line1\\nline2".gsub(/^line/, "L") %>`)).toBe("L1\nL2");
+    expect(render(`<%= "a1b22c".split(/\\d+/).join("|") %>`)).toBe("a|b|c");
+    expect(render(`<%= "a-b".split(/(-)/).join("|") %>`)).toBe("a|-|b");
+    expect(render(`<%= "abc".gsub(/x*/, "-") %>`)).toBe("-a-b-c-");
+    expect(render(`<%= "Hello".gsub(/l/i, "L") %>`)).toBe("HeLLo");
+    expect(render(`<%= "v1.2".sub(/\\Av(\\d+)\\.(\\d+)\\z/, "\\\\2.\\\\1") %>`)).toBe("2.1");
+    expect(render(`<%= "ff00".gsub(/\\h\\h/, "[\\\\0]") %>`)).toBe("[ff][00]");
+  });
+});

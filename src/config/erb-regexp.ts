@@ -27,17 +27,13 @@ export function literalRegexp(text: string): RE2JS {
   return RE2JS.compile(RE2JS.quote(text));
 }
 
-/** Matches left to right; after an empty match the search moves on one character. */
+/** Matches left to right (after an empty match, the search moves on one character). */
 export function* matchesOf(regexp: RE2JS, text: string, global: boolean): Generator<RegexpMatch> {
   const matcher = regexp.matcher(text);
-  let from = 0;
-  while (from <= text.length && matcher.find(from)) {
-    const index = matcher.start();
-    const end = matcher.end();
+  while (matcher.find()) {
     const groups: Array<string | undefined> = [];
     for (let g = 0; g <= matcher.groupCount(); g++) groups.push(matcher.group(g) ?? undefined);
-    yield { index, end, groups };
+    yield { index: matcher.start(), end: matcher.end(), groups };
     if (!global) return;
-    from = end === index ? end + 1 : end;
   }
 }

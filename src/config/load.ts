@@ -1,10 +1,11 @@
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { ConfigError, MrskError, type ConfigIssue } from "../errors.js";
 import { applyWithoutOverride, parseDotenv } from "./dotenv.js";
 import { renderErbWithLines } from "./erb.js";
 import { deepMerge, isMapping, provenance } from "./merge.js";
 import { Config } from "./model.js";
+import { readConfigFile } from "./local-file.js";
 import { parseRubyYaml } from "./ruby-yaml.js";
 import { detectEra, validateShape, type Era } from "./schema.js";
 import { nameProblem } from "./schema-sections.js";
@@ -65,7 +66,7 @@ export function loadConfig(options: LoadOptions): Config {
   const warnings: ConfigIssue[] = [];
   const read = (path: string): unknown => {
     const file = display(path);
-    const template = readFileSync(path, "utf8");
+    const template = readConfigFile(path, file);
     const rendered = renderErbWithLines(template, { file, env, cwd });
     const parsed = withoutErbOutput(template, () => parseRubyYaml(rendered.text, file, { sourceLine: rendered.sourceLine }));
     warnings.push(...parsed.warnings);
@@ -154,7 +155,7 @@ function loadDotenvFiles(
   for (const file of files) {
     const path = join(cwd, file);
     if (!existsSync(path)) continue;
-    const entries = parseDotenv(readFileSync(path, "utf8"), { file: display(path), env, cwd });
+    const entries = parseDotenv(readConfigFile(path, display(path)), { file: display(path), env, cwd });
     // `.env` is where MRSK keeps secrets: masked from here on, so that even an error about the
     // YAML or ERB that uses one (the load is not finished) cannot show it.
     for (const entry of entries) register?.(entry.value, entry.key, false);

@@ -1,6 +1,7 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { parseDotenv, type DotenvContext } from "./dotenv.js";
+import { readConfigFile } from "./local-file.js";
 
 // Where secret values come from. A project with Kamal-style secrets files uses only them, as
 // Kamal 2 does: `<secrets_path>-common`, then `<secrets_path>` (or `<secrets_path>.<dest>` with a
@@ -76,7 +77,7 @@ export function loadSecrets(options: SecretsOptions): Secrets {
   for (const file of present) {
     // Later files may refer to keys of earlier ones; the real environment still wins.
     const ctx: DotenvContext = { file, env: { ...Object.fromEntries(values), ...options.env }, cwd: options.cwd };
-    for (const entry of parseDotenv(readFileSync(join(options.cwd, file), "utf8"), ctx)) values.set(entry.key, entry.value);
+    for (const entry of parseDotenv(readConfigFile(join(options.cwd, file), file), ctx)) values.set(entry.key, entry.value);
   }
   return new Secrets(values, candidates, false);
 }

@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   accessoryFileHostPath,
@@ -14,6 +13,7 @@ import { chain } from "../commands/shell.js";
 import type { Accessory } from "../config/accessory.js";
 import { envFileContent } from "../config/env.js";
 import { renderErb } from "../config/erb.js";
+import { LocalFileProblem, readLocalText } from "../config/local-file.js";
 import type { Config } from "../config/model.js";
 import { MrskError } from "../errors.js";
 import { onHosts } from "../transport/fanout.js";
@@ -77,9 +77,10 @@ function renderedFile(ctx: FlowContext, config: Config, accessory: Accessory, lo
   const path = join(ctx.cwd, local);
   let text: string;
   try {
-    text = readFileSync(path, "utf8");
-  } catch {
-    throw new MrskError(`accessories.${accessory.name}.files: ${local} does not exist`, { hint: "paths are relative to the project directory" });
+    text = readLocalText(path);
+  } catch (error) {
+    if (!(error instanceof LocalFileProblem)) throw error;
+    throw new MrskError(`accessories.${accessory.name}.files: ${local} ${error.message}`, { hint: "paths are relative to the project directory" });
   }
   if (!local.endsWith(".erb")) return text;
   const env = { ...ctx.env, ...accessory.env.clear, ...Object.fromEntries(config.secretValues(accessory.env)) };

@@ -1,4 +1,8 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { loadConfig } from "../../src/config/load.js";
 import { detectEra, validateShape } from "../../src/config/schema.js";
 import { configFrom, MRSK_MINIMAL, MRSK_SECRETS } from "../support/config.js";
 
@@ -58,5 +62,46 @@ describe("range checks", () => {
 
   it("reports a range problem through the loader with the file and key", () => {
     expect(() => configFrom(`${MRSK_MINIMAL}ssh:\n  port: 0\n`, { env: MRSK_SECRETS })).toThrow("config/deploy.yml: ssh.port: should be between 1 and 65535, got 0");
+  });
+});
+
+describe("a directory where a file is expected", () => {
+  function loadWithDirectory(directory: string, options: { configFile?: string; destination?: string } = {}): string {
+    const cwd = mkdtempSync(join(tmpdir(), "mrsk-dir-"));
+    try {
+      mkdirSync(join(cwd, "config"));
+      writeFileSync(join(cwd, "config/deploy.yml"), MRSK_MINIMAL);
+      writeFileSync(join(cwd, "config/deploy.staging.yml"), "");
+      mkdirSync(join(cwd, directory), { recursive: true });
+      loadConfig({ cwd, ...options, env: { ...MRSK_SECRETS }, toolVersion: "test" });
+    } catch (error) {
+      return (error as Error).message;
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
+    throw new Error("the configuration loaded");
+  }
+
+  it.each([
+    ["-c", "config/dir.yml", { configFile: "config/dir.yml" }],
+    [".env", ".env", {}],
+    [".env.<destination>", ".env.staging", { destination: "staging" }],
+    [".kamal/secrets", ".kamal/secrets", {}],
+    [".kamal/secrets-common", ".kamal/secrets-common", {}],
+  ])("names the path given with %s", (_what, directory, options) => {
+    expect(loadWithDirectory(directory, options)).toBe(`Invalid configuration\n  ${directory}: is a directory, not a file (give the path of a file)`);
+  });
+
+  it("names a destination overlay that is a directory", () => {
+    const cwd = mkdtempSync(join(tmpdir(), "mrsk-dir-"));
+    try {
+      mkdirSync(join(cwd, "config/deploy.production.yml"), { recursive: true });
+      writeFileSync(join(cwd, "config/deploy.yml"), MRSK_MINIMAL);
+      expect(() => loadConfig({ cwd, destination: "production", env: { ...MRSK_SECRETS }, toolVersion: "test" })).toThrow(
+        "config/deploy.production.yml: is a directory, not a file",
+      );
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
   });
 });

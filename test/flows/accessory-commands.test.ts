@@ -102,6 +102,19 @@ describe("accessory boot and reboot", () => {
     await expect(bootAccessory(operateContext(config, {}, { filters: { hosts: "1.1.1.4" } }), "db")).rejects.toThrow("No selected host runs accessory db (db on 1.1.1.3)");
     await expect(bootAccessory(operateContext(config), "postgres")).rejects.toMatchObject({ message: "No accessory named postgres", hint: "accessories are: db, cache" });
   });
+
+  it("names a file to upload that is a directory, or missing, before anything runs on the host", async () => {
+    const elsewhere = mkdtempSync(join(tmpdir(), "mrsk-accessory-dir-"));
+    try {
+      mkdirSync(join(elsewhere, "config/init.sql.erb"), { recursive: true });
+      const ctx = operateContext(config, {}, { cwd: elsewhere });
+      await expect(bootAccessory(ctx, "db")).rejects.toThrow("accessories.db.files: config/init.sql.erb is a directory, not a file");
+      expect(commandsOn(ctx, "1.1.1.3").filter((c) => c.startsWith("docker run"))).toEqual([]);
+      await expect(bootAccessory(operateContext(config, {}, { cwd: join(elsewhere, "missing") }), "db")).rejects.toThrow("accessories.db.files: config/init.sql.erb does not exist");
+    } finally {
+      rmSync(elsewhere, { recursive: true, force: true });
+    }
+  });
 });
 
 describe("accessory start, stop, restart", () => {

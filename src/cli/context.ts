@@ -159,9 +159,9 @@ export class Context implements FlowContext {
 }
 
 function verbosityOf(options: GlobalOptions): Verbosity {
-  if (options.quiet) return "quiet";
-  // A dry run exists to show the commands.
+  // A dry run exists to show the commands (the CLI refuses -q with it).
   if (options.verbose || options.dryRun) return "verbose";
+  if (options.quiet) return "quiet";
   return "normal";
 }
 

@@ -1,4 +1,4 @@
-import { Command } from "commander";
+import { Command, Option } from "commander";
 import { TOOL_VERSION } from "../version.js";
 import { registerAccessoryCommands } from "./accessory.js";
 import { registerAliases } from "./aliases.js";
@@ -25,7 +25,8 @@ export function buildProgram(): Command {
     .addHelpCommand("help [command]", "show help for a command")
     .showHelpAfterError("(run `mrsk --help` for usage)")
     .option("-v, --verbose", "show every command and its output")
-    .option("-q, --quiet", "show only errors")
+    // Quiet contradicts both: a dry run exists to print its plan.
+    .addOption(new Option("-q, --quiet", "show only errors").conflicts(["verbose", "dryRun"]))
     .option("--version <version>", "act on this app version instead of the current git commit")
     .option("-p, --primary", "act on the primary host only")
     .option("-h, --hosts <hosts>", "act on these hosts only (comma-separated, * wildcards)")

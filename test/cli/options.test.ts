@@ -1,0 +1,45 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { execa } from "execa";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+// Global options that contradict each other are refused before anything runs; a dry run always
+// prints its plan.
+
+const BIN = join(import.meta.dirname, "../../bin/mrsk");
+let project: string;
+
+function mrsk(...args: string[]) {
+  return execa("node", [BIN, ...args], { cwd: project, env: { HOME: project, PATH: process.env.PATH!, VERSION: "999", MRSK_REGISTRY_PASSWORD: "pw" }, extendEnv: false, reject: false, stdin: "ignore" });
+}
+
+beforeAll(() => {
+  if (!existsSync(join(import.meta.dirname, "../../dist/cli/main.js"))) throw new Error("dist/ is missing: run `npm run build` first");
+  project = mkdtempSync(join(tmpdir(), "mrsk-options-"));
+  mkdirSync(join(project, "config"));
+  writeFileSync(join(project, "config/deploy.yml"), "service: app\nimage: dhh/app\nservers: [1.1.1.1]\nregistry: { username: u, password: [MRSK_REGISTRY_PASSWORD] }\n");
+});
+afterAll(() => rmSync(project, { recursive: true, force: true }));
+
+describe("contradicting global options", () => {
+  it.each([
+    [["-q", "-v", "config"], "error: option '-q, --quiet' cannot be used with option '-v, --verbose'"],
+    [["config", "--quiet", "--verbose"], "error: option '-q, --quiet' cannot be used with option '-v, --verbose'"],
+    [["-q", "--dry-run", "app", "boot"], "error: option '-q, --quiet' cannot be used with option '--dry-run'"],
+    [["app", "boot", "--dry-run", "-q"], "error: option '-q, --quiet' cannot be used with option '--dry-run'"],
+  ])("mrsk %j is refused", async (args, message) => {
+    const result = await mrsk(...args);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr.split("\n")[0]).toBe(message);
+    expect(result.stdout).toBe("");
+  });
+
+  it("a dry run prints its plan, -v or not", async () => {
+    for (const args of [["app", "boot", "--dry-run"], ["-v", "app", "boot", "--dry-run"]]) {
+      const result = await mrsk(...args);
+      expect(result.exitCode).toBe(0);
+      expect(result.stdout).toContain("docker run");
+    }
+  });
+});

@@ -3,7 +3,7 @@ import type { Accessory } from "../config/accessory.js";
 import type { Config } from "../config/model.js";
 import { configuredCommand, docker, ensureNetwork, envArgs, labelArgs, loggingArgs, optionArgs, volumeArgs } from "./docker.js";
 import { appNetwork } from "./network.js";
-import { chain, cmd, silence, type Cmd, type Word } from "./shell.js";
+import { chain, cmd, expandable, silence, type Cmd, type Word } from "./shell.js";
 
 // Accessories keep their data in `~/<accessory service>/` on the host (MRSK's layout): uploaded
 // files and directories are mounted from there, so they survive reboots of the container.
@@ -31,11 +31,11 @@ function mountFromHome(relative: string): string {
 export function accessoryMounts(accessory: Accessory): Word[] {
   const files = accessory.files.flatMap((f) => [
     "--volume",
-    `${mountFromHome(accessoryFileHostPath(accessory, f.remote))}:${f.remote}${f.options === undefined ? "" : `:${f.options}`}`,
+    expandable(`${mountFromHome(accessoryFileHostPath(accessory, f.remote))}:${f.remote}${f.options === undefined ? "" : `:${f.options}`}`),
   ]);
   const dirs = accessory.directories.flatMap((d) => [
     "--volume",
-    `${mountFromHome(accessoryDirectoryHostPath(accessory, d.host))}:${d.remote}${d.options === undefined ? "" : `:${d.options}`}`,
+    expandable(`${mountFromHome(accessoryDirectoryHostPath(accessory, d.host))}:${d.remote}${d.options === undefined ? "" : `:${d.options}`}`),
   ]);
   return [...files, ...dirs];
 }

@@ -3,7 +3,7 @@ import type { Config } from "../config/model.js";
 import type { ProxyRunSettings, ProxySettings } from "../config/proxy.js";
 import type { Role } from "../config/role.js";
 import { docker, ensureNetwork, optionArgs } from "./docker.js";
-import { any, chain, cmd, combine, glob, interpolate, mergeStderr, pipe, silence, silenceStderr, type Cmd } from "./shell.js";
+import { any, chain, cmd, combine, expandable, glob, interpolate, mergeStderr, pipe, silence, silenceStderr, type Cmd } from "./shell.js";
 
 // The Caddy proxy: one `mrsk-proxy` container per host on the `mrsk` docker network, reading a
 // main Caddyfile that imports one site file per app role. Each role has two upstream slots, a and
@@ -240,7 +240,7 @@ export function runProxy(run: ProxyRunSettings): Cmd {
     "unless-stopped",
     ...publish,
     "--volume",
-    `\${PWD}/${HOST_DIR}:${CONTAINER_DIR}`,
+    expandable(`\${PWD}/${HOST_DIR}:${CONTAINER_DIR}`),
     "--volume",
     `${DATA_VOLUME}:/data`,
     "--volume",

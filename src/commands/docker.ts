@@ -1,5 +1,5 @@
 import { rubyToS } from "../config/ruby-yaml.js";
-import { any, cmd, combine, op, silence, substitute, type Cmd, type Word } from "./shell.js";
+import { any, cmd, combine, expandable, op, silence, substitute, type Cmd, type Word } from "./shell.js";
 
 // Docker flags from configuration values. Each returns words; `toShell` quotes them.
 
@@ -24,13 +24,14 @@ export function labelArgs(pairs: ReadonlyArray<readonly [string, string]>): Word
   return pairs.flatMap(([k, v]) => ["--label", `${k}=${v}`]);
 }
 
-/** `--env KEY=value` for each clear variable. */
+/** `--env KEY=value` for each clear variable; `${NAME}` in a value expands on the host. */
 export function envArgs(values: Readonly<Record<string, string>>): Word[] {
-  return Object.entries(values).flatMap(([k, v]) => ["--env", `${k}=${v}`]);
+  return Object.entries(values).flatMap(([k, v]) => ["--env", expandable(`${k}=${v}`)]);
 }
 
+/** `--volume host:container`; `${NAME}` (e.g. `${PWD}`) expands on the host. */
 export function volumeArgs(volumes: readonly string[]): Word[] {
-  return volumes.flatMap((v) => ["--volume", v]);
+  return volumes.flatMap((v) => ["--volume", expandable(v)]);
 }
 
 export interface Logging {

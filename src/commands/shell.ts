@@ -77,16 +77,22 @@ export const shell = (c: Cmd): Cmd => ["sh", "-c", toShell(c)];
 
 // Words made only of these characters need no quoting in any POSIX shell.
 const SAFE_WORD = /^[A-Za-z0-9_\-+=.,/:@%^]+$/;
-// `${NAME}` in a word is left for the remote shell to expand, as MRSK and Kamal document
-// (e.g. an env value "${PWD}/data"); every other `$` is literal.
 const REMOTE_EXPANSION = /\$\{[A-Za-z_][A-Za-z0-9_]*\}/;
 
-/** Quote one word for a POSIX shell. */
+/** Quote one word for a POSIX shell: the remote shell sees exactly this text. */
 export function quote(word: string): string {
   if (word === "") return "''";
   if (SAFE_WORD.test(word)) return word;
-  if (REMOTE_EXPANSION.test(word)) return doubleQuoteKeepingExpansions(word);
   return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * A word whose `${NAME}` the remote shell expands, as MRSK and Kamal document for env values and
+ * volumes (e.g. "${PWD}/data"); every other `$` stays literal. Only builders that mean it use
+ * this: everywhere else (audit lines, `--grep`, paths) a `${NAME}` is plain text.
+ */
+export function expandable(word: string): Word {
+  return REMOTE_EXPANSION.test(word) ? op(doubleQuoteKeepingExpansions(word)) : word;
 }
 
 function doubleQuoteKeepingExpansions(word: string): string {

@@ -1,5 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { any, append, chain, cmd, combine, group, op, pipe, quote, shell, substitute, toShell, write } from "../../src/commands/shell.js";
+import { any, append, chain, cmd, combine, expandable, group, op, pipe, quote, shell, substitute, toShell, write } from "../../src/commands/shell.js";
+import { recordAudit } from "../../src/commands/audit.js";
+import { containerLogs } from "../../src/commands/app.js";
+import { envArgs, volumeArgs } from "../../src/commands/docker.js";
+import { configFrom, MRSK_MINIMAL, MRSK_SECRETS } from "../support/config.js";
 
 describe("quote", () => {
   it("leaves words made of safe characters bare", () => {
@@ -20,9 +24,30 @@ describe("quote", () => {
     expect(quote("")).toBe("''");
   });
 
-  it("keeps ${NAME} for the remote shell to expand, escaping everything else", () => {
-    expect(quote("${PWD}/data:/data")).toBe('"${PWD}/data:/data"');
-    expect(quote('HOST=${HOST_TOKEN} "x" $y `z`')).toBe('"HOST=${HOST_TOKEN} \\"x\\" \\$y \\`z\\`"');
+  it("keeps ${NAME} literal in a plain word", () => {
+    expect(quote("${PWD}/data:/data")).toBe("'${PWD}/data:/data'");
+    expect(quote("${HOME}")).toBe("'${HOME}'");
+  });
+
+  it("keeps ${NAME} for the remote shell to expand only in an expandable word, escaping everything else", () => {
+    expect(toShell([expandable("${PWD}/data:/data")])).toBe('"${PWD}/data:/data"');
+    expect(toShell([expandable('HOST=${HOST_TOKEN} "x" $y `z`')])).toBe('"HOST=${HOST_TOKEN} \\"x\\" \\$y \\`z\\`"');
+    expect(expandable("no expansion")).toBe("no expansion");
+  });
+});
+
+describe("where ${NAME} expands on the host", () => {
+  const config = configFrom(MRSK_MINIMAL, { env: MRSK_SECRETS });
+
+  it("in env values and volumes, by design", () => {
+    expect(toShell(envArgs({ DATA: "${PWD}/data" }))).toBe('--env "DATA=${PWD}/data"');
+    expect(toShell(volumeArgs(["${PWD}/data:/data"]))).toBe('--volume "${PWD}/data:/data"');
+  });
+
+  it("nowhere else: audit lines and log filters stay literal", () => {
+    const audit = toShell(recordAudit(config, { recordedAt: "T", performer: "me" }, "Ran echo ${HOME} $(id)"));
+    expect(audit).toBe("mkdir -p .mrsk/app && echo '[T] [me] Ran echo ${HOME} $(id)' >> .mrsk/app/audit.log");
+    expect(toShell(containerLogs("app-web", { grep: "${SECRET_KEY_BASE}" }))).toContain("grep -e '${SECRET_KEY_BASE}'");
   });
 });
 

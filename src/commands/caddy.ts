@@ -168,9 +168,19 @@ function maintenancePage(settings: ProxySettings, message: string): string[] {
     "\trespond 200",
     "}",
     "handle {",
-    `\trespond ${JSON.stringify(text)} 503`,
+    '\theader Content-Type "text/html; charset=utf-8"',
+    `\trespond "<!DOCTYPE html><title>Maintenance</title><p>${caddyLiteralHtml(text)}</p>" 503`,
     "}",
   ];
+}
+
+/**
+ * User text as HTML that Caddy passes through untouched: Caddy replaces `{$NAME}` when it reads
+ * the file and `{placeholders}` (`{env.HOME}`) when it answers, and a Caddyfile string has its own
+ * escapes, so every character Caddy or HTML gives a meaning becomes a character reference.
+ */
+export function caddyLiteralHtml(text: string): string {
+  return text.replace(/[{}$\\"`'<>&\u0000-\u001f\u007f]/g, (c) => `&#${c.codePointAt(0)};`);
 }
 
 /** The header fields of a file mrsk wrote (from the `# mrsk …` first line), or undefined. */

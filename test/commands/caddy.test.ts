@@ -88,7 +88,23 @@ describe("Caddy site files", () => {
     const config = kamal("  host: a.example.com");
     const file = siteFile(config, config.primaryRole, proxySettings(config, config.primaryRole), { maintenance: "Back at noon" });
     expect(file.split("\n")[0]).toContain(" maintenance=on ");
-    expect(body(file)).toBe('http://a.example.com {\n\thandle /up {\n\t\trespond 200\n\t}\n\thandle {\n\t\trespond "Back at noon" 503\n\t}\n}\n');
+    expect(body(file)).toBe(
+      'http://a.example.com {\n\thandle /up {\n\t\trespond 200\n\t}\n\thandle {\n\t\theader Content-Type "text/html; charset=utf-8"\n' +
+        '\t\trespond "<!DOCTYPE html><title>Maintenance</title><p>Back at noon</p>" 503\n\t}\n}\n',
+    );
+  });
+
+  it("escape Caddy's placeholders, string escapes and HTML in the maintenance message", () => {
+    const config = kamal("  host: a.example.com");
+    const message = 'Back {$HOME} {env.HOME} {file./etc/passwd} \\{x\\} "q" `b` <script>&\nend\\';
+    const file = siteFile(config, config.primaryRole, proxySettings(config, config.primaryRole), { maintenance: message });
+    const respond = body(file).split("\n").find((l) => l.includes("respond") && l.includes("503"))!;
+    expect(respond).toBe(
+      '\t\trespond "<!DOCTYPE html><title>Maintenance</title><p>Back &#123;&#36;HOME&#125; &#123;env.HOME&#125; &#123;file./etc/passwd&#125; ' +
+        '&#92;&#123;x&#92;&#125; &#34;q&#34; &#96;b&#96; &#60;script&#62;&#38;&#10;end&#92;</p>" 503',
+    );
+    // Nothing Caddy reads as a placeholder, an escape or the end of the string is left in the text.
+    expect(respond.slice(respond.indexOf("<p>"), respond.indexOf("</p>"))).not.toMatch(/[{}$\\"`]/);
   });
 
   it("use custom certificates from the proxy's certs directory", () => {

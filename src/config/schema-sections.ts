@@ -51,6 +51,17 @@ export function nameProblem(name: string, hint: string): Problem | undefined {
 const checkRoleName = (name: string): Problem | undefined => nameProblem(name, "the role name is part of container names, e.g. `web` or `workers`");
 const checkAccessoryName = (name: string): Problem | undefined => nameProblem(name, "the accessory name is part of its container name and directory, e.g. `db`");
 
+/**
+ * Values that become a word of their own on a command line (a build context, an image, a host)
+ * must not read as a flag: `builder.context: "--privileged"` would be an option to docker build.
+ */
+function notAFlag(check?: (text: string) => Problem | undefined): (text: string) => Problem | undefined {
+  return (text) =>
+    text.startsWith("-")
+      ? { message: `should not start with "-", got ${quote(text)}`, hint: "a value starting with - would be read as an option of the command it is passed to" }
+      : check?.(text);
+}
+
 /** The tag or digest in an image reference; a `host:port/` prefix is not a tag. */
 function imageTagOrDigest(image: string): { kind: "tag" | "digest"; value: string } | undefined {
   const at = image.indexOf("@");
@@ -122,10 +133,12 @@ const taggedHost = accepts(custom((value, step) => {
     );
   }
   const [name, tags] = entries[0]!;
+  const hostProblem = notAFlag()(name);
+  if (hostProblem !== undefined) return step.fail(hostProblem.message, hostProblem.hint === undefined ? {} : { hint: hostProblem.hint }, [name]);
   const parsed = step.sub(tagNames, tags, [name]);
   return parsed === INVALID ? INVALID : { [name]: parsed };
 }), () => z.record(z.string(), inputShape(tagNames)).describe("host: tag"));
-const host = oneOf({ scalar: str("a host name or address"), map: taggedHost }, "a string (a host name or address)");
+const host = oneOf({ scalar: str("a host name or address", notAFlag()), map: taggedHost }, "a string (a host name or address)");
 const hostArray = z.array(host);
 const hostList = list(host, "a list of hosts", { scalarAsOne: true });
 /** One host where a list of hosts is expected (`web: 1.2.3.4`). */
@@ -267,7 +280,7 @@ const proxySchema = optionalSection(
         version: str("a version like v0.9.2"),
         options: dockerOptions,
         // mrsk's Caddy driver: the proxy image as one reference, and where certificates come from.
-        image: str("an image reference like caddy:2"),
+        image: str("an image reference like caddy:2", notAFlag()),
         tls_issuer: str("acme or internal", checkTlsIssuer),
       },
       { what: "how the proxy container is run" },
@@ -302,7 +315,7 @@ const healthcheckSchema = optionalSection(
 
 const traefikSchema = optionalSection(
   {
-    image: str("an image reference"),
+    image: str("an image reference", notAFlag()),
     host_port: int("port"),
     publish: bool(),
     args: mapOf(optionValue, "a mapping of traefik arguments to values"),
@@ -329,7 +342,7 @@ const secretNameList = accepts(custom((value, step) => {
 const credential = emptyAsAbsent(oneOf({ scalar: str(), list: secretNameList }, "a string or a list with one secret name"));
 
 const registrySchema = optionalSection(
-  { server: str("a registry host"), username: credential, password: credential },
+  { server: str("a registry host", notAFlag()), username: credential, password: credential },
   { what: "the registry settings: server, username, password" },
 );
 
@@ -340,7 +353,7 @@ const builderSchema = optionalSection(
     arch: oneOf({ scalar: str("an architecture"), list: z.array(str("an architecture")) }, "an architecture or a list of them"),
     multiarch: bool(),
     local: oneOf({ boolean: bool(), map: builderHost }, "true, false, or a mapping with arch and host"),
-    remote: oneOf({ scalar: str("an ssh:// or docker host URL"), map: builderHost }, "a builder URL, or a mapping with arch and host"),
+    remote: oneOf({ scalar: str("an ssh:// or docker host URL", notAFlag()), map: builderHost }, "a builder URL, or a mapping with arch and host"),
     driver: str("docker, docker-container or cloud ORG/NAME"),
     cache: optionalSection(
       { type: str("gha or registry", checkCacheType), image: str("an image name"), options: str("cache options like mode=max") },
@@ -348,10 +361,10 @@ const builderSchema = optionalSection(
     ),
     args: mapOf(strOrEmpty("a build argument value"), "a mapping of build arguments to values"),
     secrets: stringList("secret name"),
-    dockerfile: str("a path"),
-    context: str("a path"),
-    target: str("a build stage"),
-    ssh: str("an ssh agent socket or key"),
+    dockerfile: str("a path", notAFlag()),
+    context: str("a path", notAFlag()),
+    target: str("a build stage", notAFlag()),
+    ssh: str("an ssh agent socket or key", notAFlag()),
     provenance: oneOf({ boolean: bool(), scalar: str() }, "a provenance setting or true/false"),
     sbom: oneOf({ boolean: bool(), scalar: str() }, "an SBOM setting or true/false"),
     pack: optionalSection({ builder: str("a builder image"), buildpacks: stringList("buildpack") }, { what: "builder and buildpacks" }),
@@ -362,9 +375,9 @@ const builderSchema = optionalSection(
 
 const sshSchema = optionalSection(
   {
-    user: str("a user name"),
+    user: str("a user name", notAFlag()),
     port: int("port"),
-    proxy: str("a host or user@host"),
+    proxy: str("a host or user@host", notAFlag()),
     proxy_command: str("a command line"),
     log_level: str("a log level"),
     keys_only: bool(),
@@ -508,9 +521,9 @@ const mountedPath = oneOf(
 const accessorySchema = section(
   {
     service: str("a service name", checkService),
-    image: emptyAsAbsent(str("an image reference")),
+    image: emptyAsAbsent(str("an image reference", notAFlag())),
     registry: registrySchema,
-    host: emptyAsAbsent(str("a host name or address")),
+    host: emptyAsAbsent(str("a host name or address", notAFlag())),
     hosts: hostList,
     role: emptyAsAbsent(str("a role name")),
     roles: stringList("role name"),
@@ -535,7 +548,7 @@ const accessorySchema = section(
 export const configSchema = section(
   {
     service: emptyAsAbsent(str("the service name", checkService)),
-    image: emptyAsAbsent(str("an image repository like user/app", checkAppImage)),
+    image: emptyAsAbsent(str("an image repository like user/app", notAFlag(checkAppImage))),
     servers: emptyAsAbsent(serversSchema),
     env: rootEnv,
     registry: registrySchema,

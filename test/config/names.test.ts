@@ -86,3 +86,32 @@ describe("host paths from the configuration", () => {
     expect(config.accessories[0]?.directories.map((d) => d.host)).toEqual(["data", "/srv/backups"]);
   });
 });
+
+describe("values that would read as options", () => {
+  const refused = 'should not start with "-", got';
+
+  it.each([
+    ["builder:\n  context: --privileged\n", "builder.context"],
+    ["builder:\n  dockerfile: -f\n", "builder.dockerfile"],
+    ["builder:\n  target: --output=/tmp\n", "builder.target"],
+    ["builder:\n  remote: --help\n", "builder.remote"],
+    ["ssh:\n  user: -oProxyCommand=id\n", "ssh.user"],
+    ["ssh:\n  proxy: -J\n", "ssh.proxy"],
+    ["traefik:\n  image: --privileged\n", "traefik.image"],
+    ["accessories:\n  db: { image: --privileged, host: 1.1.1.1 }\n", "accessories.db.image"],
+    ["accessories:\n  db: { image: mysql, host: -h }\n", "accessories.db.host"],
+  ])("refuses %j", (extra, key) => {
+    expect(loadError(`${MRSK_MINIMAL}${extra}`)).toContain(`${key}: ${refused}`);
+  });
+
+  it("refuses a host, a tagged host, an image and a registry server that start with -", () => {
+    expect(loadError(MRSK_MINIMAL.replace("  - 1.1.1.2", "  - -oProxyCommand=id"))).toContain(`servers[1]: ${refused} "-oProxyCommand=id"`);
+    expect(loadError(MRSK_MINIMAL.replace("  - 1.1.1.2", "  - -x: canary"))).toContain(`servers[1].-x: ${refused} "-x"`);
+    expect(loadError(MRSK_MINIMAL.replace("image: dhh/app", "image: --privileged"))).toContain(`image: ${refused} "--privileged"`);
+    expect(loadError(MRSK_MINIMAL.replace("  username: user", "  server: --tls\n  username: user"))).toContain(`registry.server: ${refused} "--tls"`);
+  });
+
+  it("keeps values with a - inside", () => {
+    expect(() => configFrom(`${MRSK_MINIMAL}builder:\n  context: ./app-dir\n  dockerfile: Dockerfile-prod\n`, { env: MRSK_SECRETS })).not.toThrow();
+  });
+});

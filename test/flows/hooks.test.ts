@@ -212,6 +212,15 @@ describe("runHook", () => {
     ]);
   });
 
+  it("runs a hook whose path holds ${NAME} literally, never expanded by a shell", async () => {
+    const { cwd, config } = project(`${MRSK_APP}hooks_path: "hooks-\${HOME}"\n`);
+    writeHook(cwd, config, "pre-deploy", RECORDING);
+    const ctx = new LocalFlowContext(cwd, config);
+    await runHook(ctx, config, "pre-deploy", { command: "deploy", hosts: config.allHosts });
+    expect(existsSync(join(cwd, "hook-pre-deploy.env"))).toBe(true);
+    expect(ctx.events.filter((e) => e.type === "command")).toEqual([{ type: "command", host: "localhost", line: `'${join(cwd, "hooks-${HOME}/pre-deploy")}'` }]);
+  });
+
   it("skips a hook that does not exist", async () => {
     const { cwd, config } = project(MRSK_APP);
     const ctx = new LocalFlowContext(cwd, config);

@@ -54,6 +54,18 @@ export function registerAppCommands(program: Command): void {
     .description("show the app's images on the hosts")
     .action(action(async (ctx) => (await flows()).showAppImages(ctx), { interruptNotice: stopNotice }));
   app
+    .command("versions")
+    .description("show, per host, the version serving now and those it can roll back to, newest first")
+    .action(
+      action(
+        async (ctx) => {
+          const { showAppVersions } = await import("../flows/versions.js");
+          await showAppVersions(ctx);
+        },
+        { interruptNotice: stopNotice },
+      ),
+    );
+  app
     .command("version")
     .description("show the version each role runs on each host")
     .action(action(async (ctx) => (await flows()).showAppVersion(ctx), { interruptNotice: stopNotice }));

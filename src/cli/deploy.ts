@@ -46,13 +46,13 @@ export function registerDeployCommands(program: Command): void {
 
   program
     .command("rollback")
-    .description("boot an earlier version still present on every host")
-    .argument("<version>", "the version to go back to (see `mrsk app containers`)")
+    .description("boot an earlier version still present on every host (by default the one that served before the current one)")
+    .argument("[version]", "the version to go back to (see `mrsk app versions`)")
     .option("--lock-wait [seconds]", "wait for a held deploy lock (default 900 s) instead of failing")
     .action(
       action<DeployCliOptions>(async (ctx, options, args) => {
         const { rollback } = await import("../flows/deploy.js");
-        await rollback(ctx, args[0]!, { ...wait(options), signal: ctx.signal });
+        await rollback(ctx, args[0], { ...wait(options), signal: ctx.signal });
       }),
     );
 }

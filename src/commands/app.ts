@@ -11,7 +11,7 @@ import {
   volumeArgs,
 } from "./docker.js";
 import { appNetwork } from "./network.js";
-import { cmd, combine, mergeStderr, pipe, type Cmd, type Word } from "./shell.js";
+import { chain, cmd, mergeStderr, pipe, type Cmd, type Word } from "./shell.js";
 
 // The app's containers: run, start, stop, inspect, remove. Names and labels come from the model.
 
@@ -166,12 +166,12 @@ export function parseHealthStatus(stdout: string): Map<string, ContainerHealth> 
   return out;
 }
 
-/** The container's last log lines and Docker's health log, for a failed boot. */
+/**
+ * Everything a failed boot shows, in one round trip: a first line with Docker's state as JSON (exit
+ * code, OOM kill, health probe log) and the restart count, then the container's last log lines.
+ */
 export function diagnoseContainer(name: string, lines: number): Cmd {
-  return combine(
-    mergeStderr(docker("logs", "--tail", String(lines), name)),
-    docker("inspect", "--format", "{{json .State.Health}}", name),
-  );
+  return chain(docker("inspect", "--format", "{{json .State}} {{.RestartCount}}", name), mergeStderr(docker("logs", "--tail", String(lines), name)));
 }
 
 export function tagLatest(config: Config, version: string): Cmd {

@@ -25,7 +25,7 @@ export const MRSK_DEFAULTS = {
   logMaxSize: "10m",
   traefikImage: "traefik:v2.9",
   traefikHostPort: 80,
-  healthcheck: { path: "/up", port: 3000, maxAttempts: 7, interval: "1s", logLines: 50 },
+  healthcheck: { path: "/up", port: 3000, maxAttempts: 7, interval: "1s", logLines: 30 },
   proxyAppPort: 80,
   runDirectory: ".mrsk",
   lockTtl: 300,

@@ -26,6 +26,7 @@ import type { HostSession } from "../transport/types.js";
 import { auditTags } from "./audit.js";
 import type { FlowContext } from "./context.js";
 import type { BootSlot, ProxyDriver } from "./proxy/driver.js";
+import { DIAGNOSIS_LOG_LINES, formatDiagnosis, parseDiagnosis, stateHint } from "./diagnosis.js";
 import { sleep } from "./with-lock.js";
 
 // Booting a version across the fleet without ever leaving it on mixed versions: in each batch
@@ -145,11 +146,24 @@ async function startNewContainers(ctx: FlowContext, config: Config, slots: reado
 async function waitUntilHealthy(ctx: FlowContext, config: Config, slots: readonly BootSlot[], driver: ProxyDriver, signal?: AbortSignal): Promise<void> {
   if (ctx.dryRun) return;
   ctx.output.phase(`Waiting for ${describeSlots(slots)} to be healthy`);
-  await Promise.all(
+  const outcomes = await Promise.allSettled(
     slots.map((slot) =>
       slot.role.proxied && driver.probe !== undefined ? driver.probe(ctx, config, slot, signal) : waitForSlot(config, slot, signal),
     ),
   );
+  throwFailures(outcomes.flatMap((o) => (o.status === "rejected" ? [o.reason as Error] : [])));
+}
+
+/** Every host and role that failed is reported, each with its own diagnosis; an interrupt or other error wins. */
+function throwFailures(failures: readonly Error[]): void {
+  if (failures.length === 0) return;
+  const other = failures.find((f) => !(f instanceof BootError));
+  if (other !== undefined) throw other;
+  if (failures.length === 1) throw failures[0]!;
+  const hints = [...new Set(failures.map((f) => (f as BootError).hint).filter((h): h is string => h !== undefined))];
+  throw new BootError(`${failures.length} new containers did not become healthy:\n${failures.map((f) => f.message).join("\n")}`, {
+    ...(hints.length === 0 ? {} : { hint: hints.join("; ") }),
+  });
 }
 
 async function waitForSlot(config: Config, slot: BootSlot, signal?: AbortSignal): Promise<void> {
@@ -161,10 +175,10 @@ async function waitForSlot(config: Config, slot: BootSlot, signal?: AbortSignal)
     const health = parseHealthStatus((await slot.session.run(healthStatus([slot.newName]), { tolerate: true })).stdout).get(slot.newName);
     const status = health?.status ?? "missing";
     if (hc !== undefined && status === "healthy") return;
-    // Without a health check, running is the health: a container that exited and was restarted by
-    // its restart policy (`restarting`, or running again with a restart count) did not stay running.
-    if (hc === undefined && (status === "restarting" || (health?.restarts ?? 0) > 0)) {
-      throw await unhealthyError(slot, `exited after starting, restart count ${health?.restarts ?? 0}`, 50);
+    // A container that exited and was restarted by its restart policy (`restarting`, or running
+    // again with a restart count) did not stay up, whatever its health check says meanwhile.
+    if (status === "restarting" || (health?.restarts ?? 0) > 0) {
+      throw await unhealthyError(slot, `exited after starting, restart count ${health?.restarts ?? 0}`, hc?.logLines ?? DIAGNOSIS_LOG_LINES);
     }
     if (hc === undefined && status === "running") {
       runningSince ??= Date.now();
@@ -173,9 +187,9 @@ async function waitForSlot(config: Config, slot: BootSlot, signal?: AbortSignal)
       runningSince = undefined;
     }
     if (status === "unhealthy" || status === "exited" || status === "dead" || status === "missing") {
-      throw await unhealthyError(slot, status, hc?.logLines ?? 50);
+      throw await unhealthyError(slot, status, hc?.logLines ?? DIAGNOSIS_LOG_LINES);
     }
-    if (Date.now() >= deadline) throw await unhealthyError(slot, `still ${status} after ${Math.round(timeoutMs / 1000)}s`, hc?.logLines ?? 50);
+    if (Date.now() >= deadline) throw await unhealthyError(slot, `still ${status} after ${Math.round(timeoutMs / 1000)}s`, hc?.logLines ?? DIAGNOSIS_LOG_LINES);
     await sleep(HEALTH_POLL_MS, signal);
   }
 }
@@ -186,31 +200,10 @@ function attemptsTimeoutMs(maxAttempts: number, deployTimeout: number): number {
 }
 
 async function unhealthyError(slot: BootSlot, status: string, lines: number): Promise<BootError> {
-  const diagnosis = await slot.session.run(diagnoseContainer(slot.newName, lines), { tolerate: true });
-  const [logs = "", health = ""] = splitLastLine(diagnosis.stdout);
-  return new BootError(
-    `${slot.newName} on ${slot.host} did not become healthy (${status}); every host stays on the previous version` +
-      formatHealthLog(health) +
-      (logs.trim() === "" ? "" : `\n  Last log lines:\n${logs.trimEnd().replace(/^/gm, "    ")}`),
-    { hint: healthHint(slot) },
-  );
-}
-
-function splitLastLine(text: string): [string, string] {
-  const trimmed = text.replace(/\n$/, "");
-  const i = trimmed.lastIndexOf("\n");
-  return i < 0 ? ["", trimmed] : [trimmed.slice(0, i), trimmed.slice(i + 1)];
-}
-
-function formatHealthLog(json: string): string {
-  try {
-    const health = JSON.parse(json) as { Log?: Array<{ ExitCode: number; Output: string }> } | null;
-    const log = health?.Log ?? [];
-    if (log.length === 0) return "";
-    return `\n  Health checks:\n${log.map((l) => `    exit ${l.ExitCode}: ${l.Output.trim().replace(/\n/g, " ")}`).join("\n")}`;
-  } catch {
-    return "";
-  }
+  const diagnosis = parseDiagnosis((await slot.session.run(diagnoseContainer(slot.newName, lines), { tolerate: true })).stdout);
+  return new BootError(`${slot.newName} on ${slot.host} did not become healthy (${status}); every host stays on the previous version\n${formatDiagnosis(diagnosis)}`, {
+    hint: stateHint(diagnosis) ?? healthHint(slot),
+  });
 }
 
 function healthHint(slot: BootSlot): string {

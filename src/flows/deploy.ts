@@ -19,6 +19,7 @@ import { runReleaseCommand } from "./release.js";
 import { connectAll, selectedAppHosts } from "./operation.js";
 import type { LockState } from "./lock.js";
 import { cleanUpAfterDeadDeploy } from "./takeover.js";
+import { previousVersion } from "./versions.js";
 import { withLock } from "./with-lock.js";
 
 // setup, deploy, redeploy and rollback, as runbooks. Everything that changes a host happens under
@@ -91,17 +92,23 @@ async function deployVersion(ctx: FlowContext, options: DeployOptions, mode: Mod
   ctx.output.emit({ type: "done", ok: true, durationMs: Date.now() - started });
 }
 
-/** `rollback VERSION`: boots a version whose image is still on every host. Nothing is pulled. */
-export async function rollback(ctx: FlowContext, version: string, options: Omit<DeployOptions, "skipPush">): Promise<void> {
-  checkVersion(version);
+/**
+ * `rollback VERSION`: boots a version whose image is still on every host. Nothing is pulled.
+ * Without a version, the one that served before the current one on every selected host.
+ */
+export async function rollback(ctx: FlowContext, requested: string | undefined, options: Omit<DeployOptions, "skipPush">): Promise<void> {
+  if (requested !== undefined) checkVersion(requested);
   const started = Date.now();
   const config = await ctx.config();
   const selection = await ctx.selection();
   const appHosts = selectedAppHosts(config, selection);
+  let version = requested ?? "";
   const hook = (extra: Partial<HookDetails> = {}): HookDetails => ({ command: "rollback", ...hookScope(ctx, selection), version, ...extra });
 
+  // pre-connect runs before mrsk asks the hosts which version served before: MRSK_VERSION is then empty.
   await runHook(ctx, config, "pre-connect", hook());
   await connectAll(ctx, selection.hosts);
+  if (requested === undefined) version = await previousVersion(ctx, config, appHosts, selection.roles);
   const driver = proxyDriver(config);
   const onTakeover = (previous: LockState): Promise<void> => cleanUpAfterDeadDeploy(ctx, config, previous, { hosts: appHosts, roles: selection.roles, driver });
   await withLock(ctx, config, { version, ...lockWait(options), onTakeover }, async () => {

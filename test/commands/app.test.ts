@@ -88,7 +88,7 @@ servers:
     expect(toShell(healthStatus(["app-web-999"]))).toBe(
       "docker inspect --format '{{.Name}} {{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}{{end}} {{.RestartCount}}' app-web-999",
     );
-    expect(toShell(diagnoseContainer("app-web-999", 50))).toBe("docker logs --tail 50 app-web-999 2>&1 && docker inspect --format '{{json .State.Health}}' app-web-999");
+    expect(toShell(diagnoseContainer("app-web-999", 30))).toBe("docker inspect --format '{{json .State}} {{.RestartCount}}' app-web-999 ; docker logs --tail 30 app-web-999 2>&1");
     expect(toShell(pullImage(config, "999"))).toBe("docker pull dhh/app:999");
     expect(toShell(tagLatest(config, "999"))).toBe("docker tag dhh/app:999 dhh/app:latest");
   });

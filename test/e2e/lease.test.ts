@@ -71,6 +71,37 @@ describe("lock leases", () => {
     expect((await mrsk(["lock", "status"])).stdout).toContain("There is no deploy lock");
   });
 
+  it("rollback without a version goes back to the version that served before, on both hosts, and app versions lists them", async () => {
+    reportOnFailure();
+    const versions = await mrsk(["app", "versions"]);
+    expect(versions.exitCode).toBe(0);
+    for (const address of ADDRESSES) {
+      expect(versions.stdout).toMatch(new RegExp(`\\[${address.replaceAll(".", "\\.")}\\] v3  serving now \\(booted [^)]+\\)\n.*v1  booted `));
+    }
+    const back = await mrsk(["rollback"]);
+    expect(back.exitCode).toBe(0);
+    expect(back.output).toContain("Rolling back to v1, the version that served before v3 on 10.213.0.11, 10.213.0.12");
+    for (const i of [1, 2]) expect(await versionOn(i, SERVICE)).toBe("v1");
+    expect((await mrsk(["rollback"])).exitCode).toBe(0);
+    for (const i of [1, 2]) expect(await versionOn(i, SERVICE)).toBe("v3");
+  });
+
+  it("a boot that fails shows, per host, the container's exit code and its last log lines, and leaves the old version", async () => {
+    reportOnFailure();
+    project.writeConfig(proxyConfig(rig, SERVICE, { host: "lease.test", extra: "lock:\n  ttl: 3\n" }).replace("env:\n", "env:\n  clear:\n    PORT: not-a-port\n"));
+    try {
+      const run = await mrsk(["deploy"], { VERSION: "v4" });
+      expect(run.exitCode).toBe(1);
+      for (const address of ADDRESSES) expect(run.stderr).toMatch(new RegExp(`lease-web-v4 on ${address.replaceAll(".", "\\.")} did not become healthy`));
+      expect(run.stderr).toMatch(/State: (restarting, last exit code 1|exited with code 1)/);
+      expect(run.stderr).toContain("sample app: httpd exited with status 1");
+      expect(run.stderr).toMatch(/Last \d+ log lines:/);
+      for (const i of [1, 2]) expect(await versionOn(i, SERVICE)).toBe("v3");
+    } finally {
+      project.writeConfig(proxyConfig(rig, SERVICE, { host: "lease.test", extra: "lock:\n  ttl: 3\n" }));
+    }
+  });
+
   it("lock status and release act on a host given with -h even when it left the configuration", async () => {
     reportOnFailure();
     await onHost(2, "mkdir -p .mrsk/lock-lease && echo $(printf 'Locked by: gone at 2026-01-01T00:00:00Z\\nVersion: v0\\nMessage: old host\\n' | base64 -w0) > .mrsk/lock-lease/details");

@@ -115,10 +115,13 @@ proxy: { host: app.example.com, app_port: 3000 }
     const t = ctx.transportImpl as DryRunTransport;
     t.answer("1.1.1.1", (l) => l.includes("docker ps --all --filter label=service=app"), "app-web-1\trunning\tweb\tdhh/app:1\tx");
     t.answer("1.1.1.1", (l) => l.startsWith("curl "), "301 0.002 https://app.example.com/up");
+    t.answer("1.1.1.1", (l) => l.startsWith("docker inspect --format '{{json .State}}"), '{"Status":"running","ExitCode":0,"OOMKilled":false,"Error":""} 0\nlistening on 3000\n');
     const error = await deploy(ctx, { skipPush: true }).catch((e: Error & { hint?: string }) => e);
     expect(error.message).toMatch(/did not become healthy \(no 2xx answer within deploy_timeout \(0s\)\); traffic was not switched/);
+    expect(error.message).toMatch(/\n {2}State: running\n {2}Probes of http:\/\/<container>:3000\/up:\n {4}0\.0s: 301 in 0\.002s → https:\/\/app\.example\.com\/up\n {2}Last 1 log lines:\n {4}listening on 3000$/);
     expect(error.message).toContain("0.0s: 301 in 0.002s → https://app.example.com/up");
     expect((error as { hint?: string }).hint).toMatch(/^\/up answered 301: an HTTPS redirect\?/);
+    expect(lines(ctx).filter((l) => l.includes("docker logs"))).toEqual(["docker inspect --format '{{json .State}} {{.RestartCount}}' app-web-999 ; docker logs --tail 30 app-web-999 2>&1"]);
     expect(lines(ctx).some((l) => l.startsWith("docker network disconnect"))).toBe(false);
     expect(lines(ctx)).toContain("docker start app-web-1 ; docker rm --force app-web-999");
   });

@@ -1,6 +1,9 @@
 import { describe, expect, it } from "vitest";
 import type { Config } from "../../src/config/model.js";
+import { BootError } from "../../src/flows/boot.js";
 import { deploy, redeploy, rollback, setup } from "../../src/flows/deploy.js";
+import { showAppVersions } from "../../src/flows/versions.js";
+import type { MrskError } from "../../src/errors.js";
 import { DryRunTransport } from "../../src/transport/dry-run.js";
 import { configFrom, MRSK_MINIMAL, MRSK_SECRETS } from "../support/config.js";
 import { TestFlowContext } from "../support/flow-context.js";
@@ -54,6 +57,7 @@ const RUN_WEB_999 = (host: string) =>
   `docker run --detach --restart unless-stopped --name app-web-999 --hostname ${host}-HEX --env MRSK_CONTAINER_NAME=app-web-999 --env MRSK_VERSION=999 --env MRSK_HOST=${host} --env RAILS_ENV=production --env-file .mrsk/app/env/roles/web.env --health-cmd 'curl -fsS http://localhost:3000/up || exit 1' --health-interval 1s --log-opt max-size=10m --label service=app --label role=web --label destination= --label traefik.http.services.app-web.loadbalancer.server.scheme=http --label 'traefik.http.routers.app-web.rule=PathPrefix(\`/\`)' --label traefik.http.middlewares.app-web-retry.retry.attempts=5 --label traefik.http.middlewares.app-web-retry.retry.initialinterval=500ms --label traefik.http.routers.app-web.middlewares=app-web-retry@docker dhh/app:999`;
 const WRITE_ENV = "umask 077 && : > .mrsk/app/env/roles/web.env && chmod 0600 .mrsk/app/env/roles/web.env && cat > .mrsk/app/env/roles/web.env && ";
 const PS_ALL = `docker ps --all --filter label=service=app --filter label=destination= --format '{{.Names}}\t{{.State}}\t{{.Label "role"}}\t{{.Image}}\t{{.CreatedAt}}'`;
+const DIAGNOSE = (name: string) => `docker inspect --format '{{json .State}} {{.RestartCount}}' ${name} ; docker logs --tail 30 ${name} 2>&1`;
 const HEALTH = (name: string) => `docker inspect --format '{{.Name}} {{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}{{end}} {{.RestartCount}}' ${name}`;
 const TRAEFIK =
   "docker container start traefik 2>/dev/null || docker run --name traefik --detach --restart unless-stopped --publish 80:80 --volume /var/run/docker.sock:/var/run/docker.sock --log-opt max-size=10m traefik:v2.9 --providers.docker --log.level=DEBUG";
@@ -126,8 +130,47 @@ describe("deploy", () => {
       expect(lines).toContain("docker start app-web-998 ; docker rm --force app-web-999");
       expect(lines.some((l) => l.includes("docker tag"))).toBe(false);
     }
-    expect(commands(ctx, "1.1.1.2")).toContain("docker logs --tail 50 app-web-999 2>&1 && docker inspect --format '{{json .State.Health}}' app-web-999");
+    expect(commands(ctx, "1.1.1.2")).toContain(DIAGNOSE("app-web-999"));
     expect(commands(ctx, "1.1.1.1").at(-1)).toBe("test -e .mrsk/lock-app/owner.TOKEN && rm -rf .mrsk/lock-app");
+  });
+
+  it("shows, for each failing host, the container's state, Docker's health checks and its last 30 log lines (masked), read in one command per container", async () => {
+    const ctx = context(config, { "1.1.1.1": { ...running998, health: { "app-web-999": "unhealthy" } }, "1.1.1.2": { ...running998, health: { "app-web-999": "exited" } } });
+    const transport = ctx.transportImpl as DryRunTransport;
+    const unhealthy = {
+      Status: "running",
+      ExitCode: 0,
+      OOMKilled: false,
+      Error: "",
+      Health: { Status: "unhealthy", FailingStreak: 3, Log: [{ Start: "2026-12-08T00:00:01.5Z", ExitCode: 22, Output: "curl: (22) The requested URL returned error: 404\n" }] },
+    };
+    const oom = { Status: "exited", ExitCode: 137, OOMKilled: true, Error: "" };
+    transport.answer("1.1.1.1", (l) => l === DIAGNOSE("app-web-999"), `${JSON.stringify(unhealthy)} 0\nbooting with master-key-value\nGET /up 404\n`);
+    transport.answer("1.1.1.2", (l) => l === DIAGNOSE("app-web-999"), `${JSON.stringify(oom)} 2\nallocating\n`);
+    const error = (await deploy(ctx, { skipPush: true }).catch((e: Error) => e)) as BootError;
+    expect(error).toBeInstanceOf(BootError);
+    for (const host of HOSTS) expect(commands(ctx, host).filter((l) => l.includes("docker logs"))).toEqual([DIAGNOSE("app-web-999")]);
+    expect(error.message).toBe(
+      [
+        "2 new containers did not become healthy:",
+        "app-web-999 on 1.1.1.1 did not become healthy (unhealthy); every host stays on the previous version",
+        "  State: running, health unhealthy after 3 failed checks in a row",
+        "  Health checks (Docker runs them in the container):",
+        "    00:00:01 exit 22: curl: (22) The requested URL returned error: 404",
+        "  Last 2 log lines:",
+        "    booting with master-key-value",
+        "    GET /up 404",
+        "app-web-999 on 1.1.1.2 did not become healthy (exited); every host stays on the previous version",
+        "  State: exited with code 137, killed for lack of memory (OOM), restarted 2 times",
+        "  Last 1 log lines:",
+        "    allocating",
+      ].join("\n"),
+    );
+    expect(error.hint).toMatch(/^the check runs `curl -fsS http:\/\/localhost:3000\/up` inside the container.*; the container ran out of memory/);
+    // The secret in the log reaches the user masked, as every message.
+    ctx.output.emit({ type: "error", message: error.message });
+    expect(JSON.stringify(ctx.events.at(-1))).not.toContain("master-key-value");
+    expect(JSON.stringify(ctx.events.at(-1))).toContain("booting with");
   });
 
   it("boots in batches of boot.limit and rolls back earlier batches when a later one fails", async () => {
@@ -193,6 +236,83 @@ describe("rollback", () => {
     await expect(rollback(ctx, "998", {})).rejects.toThrow("Version 998 is not available on 1.1.1.2; nothing was changed");
     await expect(rollback(ctx, "998", {})).rejects.toMatchObject({ hint: "versions available on every host: 997, 999" });
     expect(commands(ctx, "1.1.1.1").some((l) => l.includes("docker run"))).toBe(false);
+  });
+});
+
+describe("rollback without a version", () => {
+  const PS = (rows: Array<[string, string, string]>) => rows.map(([name, state, created]) => `${name}\t${state}\tweb\tdhh/app:x\t${created} +0000 UTC`).join("\n");
+  /** A host's containers (name, state, creation time) and images (`<id> <tag>` lines). */
+  function hosts(perHost: Record<string, { ps: Array<[string, string, string]>; images: string[] }>): TestFlowContext {
+    const ctx = context(fast, {
+      "1.1.1.1": { imageTags: perHost["1.1.1.1"]!.images.map((l) => l.split(" ")[1]!) },
+      "1.1.1.2": { imageTags: perHost["1.1.1.2"]!.images.map((l) => l.split(" ")[1]!) },
+    });
+    const transport = ctx.transportImpl as DryRunTransport;
+    for (const [host, state] of Object.entries(perHost)) {
+      transport.answer(host, (l) => l.endsWith(PS_ALL), PS(state.ps));
+      transport.answer(host, (l) => l === "docker image ls dhh/app --format '{{.ID}} {{.Tag}}'", state.images.join("\n"));
+    }
+    return ctx;
+  }
+  const deployed = {
+    ps: [
+      ["app-web-999", "running", "2026-12-03 10:00:00"],
+      ["app-web-998", "exited", "2026-12-02 10:00:00"],
+      ["app-web-997", "exited", "2026-12-01 10:00:00"],
+    ] as Array<[string, string, string]>,
+    images: ["c 999", "c latest", "b 998", "a 997"],
+  };
+
+  it("boots the version that served before the current one on every host, decided by container creation times", async () => {
+    const ctx = hosts({ "1.1.1.1": deployed, "1.1.1.2": deployed });
+    await rollback(ctx, undefined, {});
+    for (const host of HOSTS) {
+      const lines = commands(ctx, host);
+      expect(lines.some((l) => l.includes("--name app-web-998") && l.endsWith("dhh/app:998"))).toBe(true);
+      expect(lines).toContain("docker stop app-web-999");
+    }
+    expect(ctx.events).toContainEqual({ type: "info", message: "Rolling back to 998, the version that served before 999 on 1.1.1.1, 1.1.1.2" });
+  });
+
+  it("after a rollback, goes back to the version the rollback left (its container is the newest before)", async () => {
+    const rolledBack = {
+      ps: [
+        ["app-web-998", "running", "2026-12-04 10:00:00"],
+        ["app-web-999", "exited", "2026-12-03 10:00:00"],
+        ["app-web-997", "exited", "2026-12-01 10:00:00"],
+      ] as Array<[string, string, string]>,
+      images: ["c 999", "b latest", "b 998", "a 997"],
+    };
+    const ctx = hosts({ "1.1.1.1": rolledBack, "1.1.1.2": rolledBack });
+    await rollback(ctx, undefined, {});
+    expect(commands(ctx, "1.1.1.1").some((l) => l.includes("--name app-web-999") && l.endsWith("dhh/app:999"))).toBe(true);
+  });
+
+  it("refuses when the hosts disagree, listing what each host has and the versions every host has", async () => {
+    const withoutImage = { ...deployed, images: ["c 999", "c latest", "a 997"] };
+    const ctx = hosts({ "1.1.1.1": deployed, "1.1.1.2": withoutImage });
+    const error = (await rollback(ctx, undefined, {}).catch((e: unknown) => e)) as MrskError;
+    expect(error.message).toBe(
+      "The hosts disagree on the version that served before; nothing was changed\n    1.1.1.1: serving 999; before it: 998, 997\n    1.1.1.2: serving 999; before it: 997",
+    );
+    expect(error.hint).toBe("versions available on every host: 997, 999; pass one: mrsk rollback VERSION");
+    for (const host of HOSTS) expect(commands(ctx, host).some((l) => l.includes("docker run") || l.includes("mkdir .mrsk/lock-app"))).toBe(false);
+  });
+
+  it("refuses when a host has no earlier version left", async () => {
+    const only = { ps: [["app-web-999", "running", "2026-12-03 10:00:00"]] as Array<[string, string, string]>, images: ["c 999", "c latest"] };
+    const ctx = hosts({ "1.1.1.1": deployed, "1.1.1.2": only });
+    await expect(rollback(ctx, undefined, {})).rejects.toThrow(/^No earlier version is left to roll back to on every host; nothing was changed\n.*\n {4}1\.1\.1\.2: serving 999; before it: none$/);
+  });
+
+  it("app versions shows, per host, the serving version and those it can roll back to, newest first, with boot times", async () => {
+    const ctx = hosts({ "1.1.1.1": deployed, "1.1.1.2": { ...deployed, images: ["c 999", "c latest", "a 997"] } });
+    await showAppVersions(ctx);
+    const shown = ctx.events.flatMap((e) => (e.type === "result" ? [`[${e.host}] ${e.text}`] : []));
+    expect(shown).toEqual([
+      "[1.1.1.1] 999  serving now (booted 2026-12-03 10:00:00 +0000 UTC)\n998  booted 2026-12-02 10:00:00 +0000 UTC\n997  booted 2026-12-01 10:00:00 +0000 UTC",
+      "[1.1.1.2] 999  serving now (booted 2026-12-03 10:00:00 +0000 UTC)\n997  booted 2026-12-01 10:00:00 +0000 UTC",
+    ]);
   });
 });
 

@@ -162,7 +162,7 @@ describe("a fleet with a role without a proxy and an accessory on hosts of their
       expect((error as Error).message).toMatch(/^app-jobs-999 on 1\.1\.1\.2 did not become healthy \(exited after starting, restart count [01]\); every host stays on the previous version/);
       expect(lines(ctx, "1.1.1.2").slice(-3)).toEqual([
         HEALTH("app-jobs-999"),
-        "docker logs --tail 50 app-jobs-999 2>&1 && docker inspect --format '{{json .State.Health}}' app-jobs-999",
+        "docker inspect --format '{{json .State}} {{.RestartCount}}' app-jobs-999 ; docker logs --tail 30 app-jobs-999 2>&1",
         "docker start app-jobs-998 ; docker rm --force app-jobs-999",
       ]);
       const web = lines(ctx, "1.1.1.1");

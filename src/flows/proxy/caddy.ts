@@ -35,6 +35,7 @@ import { MrskError } from "../../errors.js";
 import { onHosts } from "../../transport/fanout.js";
 import type { HostSession } from "../../transport/types.js";
 import { BootError } from "../boot.js";
+import { DIAGNOSIS_LOG_LINES, formatDiagnosis, parseDiagnosis, stateHint } from "../diagnosis.js";
 import type { FlowContext } from "../context.js";
 import { sleep } from "../with-lock.js";
 import type { BootSlot, ProxyDriver } from "./driver.js";
@@ -260,13 +261,12 @@ export function likelyCause(attempts: readonly ProbeAttempt[], settings: ProxySe
 }
 
 async function probeError(slot: BootSlot, settings: ProxySettings, attempts: readonly ProbeAttempt[], why: string): Promise<BootError> {
-  const logs = await slot.session.run(diagnoseContainer(slot.newName, 20), { tolerate: true });
+  const diagnosis = parseDiagnosis((await slot.session.run(diagnoseContainer(slot.newName, DIAGNOSIS_LOG_LINES), { tolerate: true })).stdout);
   const history = summarize(attempts);
   return new BootError(
     `${slot.newName} on ${slot.host} did not become healthy (${why}); traffic was not switched and every host stays on the previous version\n` +
-      `  Probes of http://<container>:${settings.appPort}${settings.healthcheck.path}:\n${history.map((h) => `    ${h}`).join("\n")}` +
-      (logs.stdout.trim() === "" ? "" : `\n  Last log lines:\n${logs.stdout.trimEnd().split("\n").slice(0, -1).map((l) => `    ${l}`).join("\n")}`),
-    { hint: likelyCause(attempts, settings) },
+      formatDiagnosis(diagnosis, [`  Probes of http://<container>:${settings.appPort}${settings.healthcheck.path}:`, ...history.map((h) => `    ${h}`)]),
+    { hint: stateHint(diagnosis) ?? likelyCause(attempts, settings) },
   );
 }
 

@@ -113,6 +113,13 @@ export function loadConfig(options: LoadOptions): Config {
 
   // Read every secret the configuration names now, so each is masked before any command runs.
   for (const reference of config.secretReferences) secrets.get(reference.name);
+  // A registry password written in deploy.yml itself (often by ERB: `aws ecr get-login-password`)
+  // is a secret all the same.
+  const passwords: Array<[string, string | undefined]> = [
+    ["registry.password", config.registry.password],
+    ...config.accessories.map((a): [string, string | undefined] => [`accessories.${a.name}.registry.password`, a.registry?.password]),
+  ];
+  for (const [path, password] of passwords) if (password !== undefined) options.registerSecret?.(password, path, true);
   return config;
 }
 

@@ -125,6 +125,28 @@ proxy:
     expect(await leaked(deploy, ["CERT_PEM", "KEY_PEM", "ROLE_CERT_PEM", "ROLE_KEY_PEM", "GITHUB_TOKEN"])).toEqual([]);
   });
 
+  it("masks registry passwords written in deploy.yml itself, as ERB output or literally", async () => {
+    const deploy = `service: app
+image: dhh/app
+servers: [1.1.1.1]
+registry:
+  username: user
+  password: <%= "ecr-" + "login-password-value" %>
+accessories:
+  db:
+    image: mysql:8
+    host: 1.1.1.1
+    registry:
+      server: ghcr.io
+      username: me
+      password: accessory-literal-password
+`;
+    const dir = project({ "config/deploy.yml": deploy });
+    const run = await mrsk(dir, {}, "--dry-run", "server", "exec", "echo ecr-login-password-value accessory-literal-password");
+    expect(run.stdout).toContain("$ echo [REDACTED] [REDACTED]");
+    expect(run.all).not.toMatch(/login-password-value|accessory-literal-password/);
+  });
+
   it("masks a failing build's stderr that echoes a builder secret, at normal verbosity", async () => {
     const bin = project({
       "docker": "#!/bin/sh\ncase \"$1\" in\n  version) exit 0;;\n  buildx) exit 1;;\n  build) echo \"fatal: could not read from github with token $GITHUB_TOKEN\" >&2; exit 1;;\nesac\nexit 0\n",

@@ -18,7 +18,11 @@ export class Redactor {
     if (value === undefined || value === null) return true;
     const trimmed = value.trim();
     const lines = value.includes("\n") ? value.split("\n").map((line) => line.trim()) : [];
-    for (const v of [value, value.replace(/\r?\n$/, ""), trimmed, ...lines]) this.add(v);
+    for (const v of [value, value.replace(/\r?\n$/, ""), trimmed, ...lines]) {
+      this.add(v);
+      // As JSON text shows it (`docker inspect`, quoted values in messages): `"` and `\` escaped.
+      this.add(JSON.stringify(v).slice(1, -1));
+    }
     return trimmed.length === 0 || trimmed.length >= MIN_SECRET_LENGTH;
   }
 

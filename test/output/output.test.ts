@@ -77,6 +77,14 @@ describe("redaction", () => {
     expect(crlf.redact("second-line-too")).toBe("[REDACTED]");
   });
 
+  it("masks a secret with quotes or backslashes where JSON escapes them (docker inspect, quoted values)", () => {
+    const redactor = new Redactor();
+    redactor.register('pa"ss\\word-1');
+    const inspect = JSON.stringify({ Env: ['DB_PASSWORD=pa"ss\\word-1'] });
+    expect(redactor.redact(inspect)).toBe('{"Env":["DB_PASSWORD=[REDACTED]"]}');
+    expect(redactor.redact('raw pa"ss\\word-1')).toBe("raw [REDACTED]");
+  });
+
   it("leaves lines of a multi-line secret that are too short to mask, and says the value is maskable", () => {
     const redactor = new Redactor();
     expect(redactor.register("abc\nlong-enough-line\n}")).toBe(true);

@@ -22,6 +22,8 @@ export class Redactor {
       this.add(v);
       // As JSON text shows it (`docker inspect`, quoted values in messages): `"` and `\` escaped.
       this.add(JSON.stringify(v).slice(1, -1));
+      // As a command line quotes it (`toShell`: '…' with each ' written '\'').
+      this.add(v.replaceAll("'", "'\\''"));
     }
     return trimmed.length === 0 || trimmed.length >= MIN_SECRET_LENGTH;
   }

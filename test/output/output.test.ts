@@ -85,6 +85,13 @@ describe("redaction", () => {
     expect(redactor.redact('raw pa"ss\\word-1')).toBe("raw [REDACTED]");
   });
 
+  it("masks a secret with a single quote as a command line quotes it", async () => {
+    const { toShell } = await import("../../src/commands/shell.js");
+    const redactor = new Redactor();
+    redactor.register("it's-a-secret");
+    expect(redactor.redact(toShell(["echo", "it's-a-secret"]))).toBe("echo '[REDACTED]'");
+  });
+
   it("leaves lines of a multi-line secret that are too short to mask, and says the value is maskable", () => {
     const redactor = new Redactor();
     expect(redactor.register("abc\nlong-enough-line\n}")).toBe(true);

@@ -6,6 +6,8 @@ import { action } from "./run.js";
 interface DeployCliOptions {
   skipPush?: boolean;
   lockWait?: string | boolean;
+  /** `--no-cache`, as commander reports it. */
+  cache?: boolean;
 }
 
 /** `--lock-wait` alone waits 15 minutes, as Kamal's default lock-wait timeout; `--lock-wait=N` waits N seconds. */
@@ -21,26 +23,27 @@ export function registerDeployCommands(program: Command): void {
   const withDeployOptions = (command: Command): Command =>
     command
       .option("-P, --skip-push", "skip the build: deploy an image already in the registry")
+      .option("--no-cache", "build every step again, without Docker's build cache")
       .option("--lock-wait [seconds]", "wait for a held deploy lock (default 900 s) instead of failing");
 
   withDeployOptions(program.command("setup").description("install Docker where missing, boot accessories, then deploy")).action(
     action<DeployCliOptions>(async (ctx, options) => {
       const { setup } = await import("../flows/deploy.js");
-      await setup(ctx, { skipPush: options.skipPush === true, ...wait(options), signal: ctx.signal });
+      await setup(ctx, { skipPush: options.skipPush === true, noCache: options.cache === false, ...wait(options), signal: ctx.signal });
     }),
   );
 
   withDeployOptions(program.command("deploy").description("build, push and deploy the app to every host, with zero downtime")).action(
     action<DeployCliOptions>(async (ctx, options) => {
       const { deploy } = await import("../flows/deploy.js");
-      await deploy(ctx, { skipPush: options.skipPush === true, ...wait(options), signal: ctx.signal });
+      await deploy(ctx, { skipPush: options.skipPush === true, noCache: options.cache === false, ...wait(options), signal: ctx.signal });
     }),
   );
 
   withDeployOptions(program.command("redeploy").description("deploy without booting the proxy or pruning (faster, for an app already set up)")).action(
     action<DeployCliOptions>(async (ctx, options) => {
       const { redeploy } = await import("../flows/deploy.js");
-      await redeploy(ctx, { skipPush: options.skipPush === true, ...wait(options), signal: ctx.signal });
+      await redeploy(ctx, { skipPush: options.skipPush === true, noCache: options.cache === false, ...wait(options), signal: ctx.signal });
     }),
   );
 

@@ -64,6 +64,8 @@ export interface BuilderSettings {
   remote: string | undefined;
   remoteArch: string | undefined;
   localArch: string | undefined;
+  /** `local: false` (Kamal 2): build only on `remote`. */
+  localDisabled: boolean;
   driver: string | undefined;
   args: Readonly<Record<string, string>>;
   secrets: string[];
@@ -470,6 +472,7 @@ function readBuilder(raw: unknown): BuilderSettings {
     remote: isMapping(remote) ? str(remote.host) : str(remote),
     remoteArch: isMapping(remote) ? str(remote.arch) : undefined,
     localArch: local === undefined ? undefined : str(local.arch),
+    localDisabled: b.local === false,
     driver: str(b.driver),
     args: strRecord(b.args),
     secrets: strList(b.secrets),

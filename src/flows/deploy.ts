@@ -27,6 +27,8 @@ import { withLock } from "./with-lock.js";
 
 export interface DeployOptions {
   skipPush: boolean;
+  /** `--no-cache`: the build reruns every step. */
+  noCache?: boolean;
   lockWaitSeconds?: number;
   signal?: AbortSignal;
 }
@@ -64,7 +66,7 @@ async function deployVersion(ctx: FlowContext, options: DeployOptions, mode: Mod
     checkpoint();
     await loginEverywhere(ctx, config, selection.hosts, { local: !options.skipPush });
     checkpoint();
-    if (!options.skipPush) await buildAndPush(ctx, config, version, selection.hosts);
+    if (!options.skipPush) await buildAndPush(ctx, config, version, selection.hosts, { noCache: options.noCache === true });
     checkpoint();
     await pullEverywhere(ctx, config, version, appHosts);
     checkpoint();
@@ -96,7 +98,7 @@ async function deployVersion(ctx: FlowContext, options: DeployOptions, mode: Mod
  * `rollback VERSION`: boots a version whose image is still on every host. Nothing is pulled.
  * Without a version, the one that served before the current one on every selected host.
  */
-export async function rollback(ctx: FlowContext, requested: string | undefined, options: Omit<DeployOptions, "skipPush">): Promise<void> {
+export async function rollback(ctx: FlowContext, requested: string | undefined, options: Omit<DeployOptions, "skipPush" | "noCache">): Promise<void> {
   if (requested !== undefined) checkVersion(requested);
   const started = Date.now();
   const config = await ctx.config();

@@ -1,6 +1,20 @@
 import { pullImage } from "../commands/app.js";
 import { recordAudit } from "../commands/audit.js";
-import { buildThenPush, buildxAvailable, buildxPush, createBuildxBuilder, dockerAvailable } from "../commands/builder.js";
+import {
+  bootstrapBuilder,
+  buildThenPush,
+  buildxAvailable,
+  buildxPush,
+  contextEndpoint,
+  createBuilder,
+  currentDockerContext,
+  dockerAvailable,
+  remoteDockerVersion,
+  removeBuilder,
+  resolveBuilder,
+  validateImage,
+  type BuildxBuilder,
+} from "../commands/builder.js";
 import { registryLogin, registryLogout } from "../commands/registry.js";
 import { combine } from "../commands/shell.js";
 import type { Config } from "../config/model.js";
@@ -35,28 +49,108 @@ export async function logoutEverywhere(ctx: FlowContext, config: Config, hosts: 
   await onHosts(await ctx.transport(), hosts, (session) => session.run(registryLogout(config.registry)));
 }
 
-export async function buildAndPush(ctx: FlowContext, config: Config, version: string, hosts: readonly string[]): Promise<void> {
+export interface BuildOptions {
+  /** `--no-cache`: build every step again. */
+  noCache?: boolean;
+}
+
+export async function buildAndPush(ctx: FlowContext, config: Config, version: string, hosts: readonly string[], options: BuildOptions = {}): Promise<void> {
   const local = await ctx.local();
   const docker = await local.run(dockerAvailable(), { tolerate: true });
   if (docker.exitCode !== 0) throw new MrskError("Docker is not installed on this machine", { hint: "install Docker to build images, or deploy an image already pushed with --skip-push" });
   await runHook(ctx, config, "pre-build", { command: "build", subcommand: "push", hosts, version });
 
   const useBuildx = config.builder.multiarch && (await local.run(buildxAvailable(), { tolerate: true })).exitCode === 0;
-  if (config.builder.multiarch && !useBuildx) {
-    ctx.output.warn("docker buildx is not available: building for this machine's architecture with docker build");
-  }
-  ctx.output.phase(`Building ${config.imageRef(version)}`);
   const env = buildSecretsEnv(config);
   if (!useBuildx) {
-    await local.run(buildThenPush(config, version), { echo: true, env, cwd: ctx.cwd });
+    if (config.builder.multiarch) {
+      if (config.builder.remote !== undefined) {
+        throw new MrskError(`builder.remote (${config.builder.remote}) needs the docker buildx plugin on this machine, and \`docker buildx version\` fails`, {
+          hint: "install the buildx plugin (Debian: docker-buildx; Docker's packages: docker-buildx-plugin)",
+        });
+      }
+      ctx.output.warn("docker buildx is not available: building for this machine's architecture with docker build");
+    }
+    ctx.output.phase(`Building ${config.imageRef(version)}`);
+    await local.run(buildThenPush(config, version, options), { echo: true, env, cwd: ctx.cwd });
     return;
   }
-  const first = await local.run(buildxPush(config, version), { echo: true, tolerate: true, env, cwd: ctx.cwd });
-  if (first.exitCode === 0) return;
-  if (!/no builder|not found|does not exist/i.test(first.stderr)) throw new RemoteCommandError({ ...first, command: first.line });
-  // The named builder does not exist yet: create it once, as MRSK does, and build again.
-  await local.run(createBuildxBuilder(config));
-  await local.run(buildxPush(config, version), { echo: true, env, cwd: ctx.cwd });
+
+  const builder = await readyBuilder(ctx, config);
+  ctx.output.phase(`Building ${config.imageRef(version)} with the ${builder.driver} builder ${builder.name}${builder.remote === undefined ? "" : ` on ${builder.remote}`}`);
+  // As Kamal: a remote BuildKit fetches registry tokens itself instead of asking this client.
+  const buildEnv = builder.remote === undefined ? env : { ...env, BUILDKIT_NO_CLIENT_TOKEN: "1" };
+  const build = await local.run(buildxPush(config, builder, version, options), { echo: true, tolerate: true, env: buildEnv, cwd: ctx.cwd });
+  if (build.exitCode === 0) return;
+  if (builder.remote !== undefined) await checkRemoteReachable(local, builder);
+  throw new RemoteCommandError({ ...build, command: build.line });
+}
+
+/** The config's builder, created (or its SSH context fixed) when missing, and its BuildKit started. */
+export async function readyBuilder(ctx: FlowContext, config: Config): Promise<BuildxBuilder> {
+  const local = await ctx.local();
+  const builder = await configuredBuilder(ctx, config);
+  if (builder.driver === "docker") {
+    if (builder.place !== "local") await ensureContext(local, config, builder);
+    return builder;
+  }
+  const first = await local.run(bootstrapBuilder(builder), { tolerate: true });
+  if (first.exitCode === 0) return builder;
+  if (!MISSING_BUILDER.test(first.stderr + first.stdout)) throw buildkitFailure(builder, first.stderr || first.stdout);
+  ctx.output.info(`Creating the ${builder.driver} builder ${builder.name}`);
+  if (builder.context !== undefined) await local.run(removeBuilder(builder)!, { tolerate: true });
+  await local.run(createBuilder(config, builder)!, { echo: true });
+  const second = await local.run(bootstrapBuilder(builder), { tolerate: true });
+  if (second.exitCode === 0) return builder;
+  // Nothing half-done: the builder that cannot start is removed again.
+  await local.run(removeBuilder(builder)!, { tolerate: true });
+  throw buildkitFailure(builder, second.stderr || second.stdout);
+}
+
+/** The config's builder; for the local docker driver, the current Docker context's daemon. */
+export async function configuredBuilder(ctx: FlowContext, config: Config): Promise<BuildxBuilder> {
+  const probe = resolveBuilder(config);
+  if (probe.driver !== "docker" || probe.place !== "local") return probe;
+  const current = await (await ctx.local()).run(currentDockerContext(), { tolerate: true });
+  const name = current.exitCode === 0 ? current.stdout.trim() : "";
+  return resolveBuilder(config, { currentContext: name === "" ? "default" : name });
+}
+
+const MISSING_BUILDER = /no builder .*found|does not exist|context .*not found/i;
+
+function buildkitFailure(builder: BuildxBuilder, stderr: string): MrskError {
+  const reason = stderr.trim().split("\n").filter((l) => /error/i.test(l)).at(-1) ?? stderr.trim().split("\n").at(-1) ?? "";
+  const where = builder.remote === undefined ? "" : ` (on ${builder.remote})`;
+  const what =
+    builder.platforms.length > 1
+      ? `Building for ${builder.platforms.join(" and ")} needs the ${builder.driver} driver, which runs BuildKit in a container from the moby/buildkit image`
+      : `The ${builder.driver} driver runs BuildKit in a container from the moby/buildkit image`;
+  return new MrskError(`${what}, and the builder ${builder.name}${where} could not start it: ${reason.replace(/^ERROR:\s*/, "")}`, {
+    hint:
+      "where that image cannot be pulled, either build for one platform with Docker's own BuildKit " +
+      "(`builder: {multiarch: false}` in an MRSK config, `builder: {arch: amd64, driver: docker}` in a Kamal 2 one), " +
+      "or build on a remote builder of the target architecture (`builder: {arch: arm64, driver: docker, remote: ssh://user@arm64-host, local: false}`)",
+  });
+}
+
+/** The SSH context to the builder host exists and points at `builder.remote`. */
+async function ensureContext(local: HostSession, config: Config, builder: BuildxBuilder): Promise<void> {
+  const endpoint = await local.run(contextEndpoint(builder), { tolerate: true });
+  if (endpoint.exitCode === 0 && endpoint.stdout.trim() === builder.remote) return;
+  if (endpoint.exitCode === 0) await local.run(removeBuilder(builder)!);
+  await local.run(createBuilder(config, builder)!);
+}
+
+/** After a failed remote build: when the builder host's Docker does not answer, say so and what to check. */
+async function checkRemoteReachable(local: HostSession, builder: BuildxBuilder): Promise<void> {
+  const version = await local.run(remoteDockerVersion(builder), { tolerate: true });
+  if (version.exitCode === 0) return;
+  const host = builder.remote!;
+  throw new MrskError(`Cannot reach Docker on the builder host ${host}: ${version.stderr.trim().split("\n").at(-1) ?? ""}`, {
+    hint:
+      `check that \`ssh ${host.replace(/^ssh:\/\//, "")} docker version\` works from this machine without a prompt: ` +
+      "Docker connects with the system ssh client (your ~/.ssh/config, keys or ssh-agent, known_hosts), and that user must be allowed to run docker there",
+  });
 }
 
 /** `builder.secrets` are read by docker from the environment of the build. */
@@ -75,7 +169,7 @@ export async function pullEverywhere(ctx: FlowContext, config: Config, version: 
   const tags = auditTags(ctx, config);
   await onHosts(await ctx.transport(), hosts, (session) =>
     throughLocalRegistry(config, session, () =>
-      session.run(combine(recordAudit(config, tags, `Pulled image with version ${version}`), pullImage(config, version))),
+      session.run(combine(recordAudit(config, tags, `Pulled image with version ${version}`), pullImage(config, version), validateImage(config, version))),
     ),
   );
 }

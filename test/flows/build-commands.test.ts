@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { buildxDetails, removeBuildxBuilder } from "../../src/commands/builder.js";
-import { toShell } from "../../src/commands/shell.js";
-import { deliverImage, pullImage, pushImage } from "../../src/flows/build-commands.js";
+import { RemoteCommandError } from "../../src/errors.js";
+import { createBuilder, deliverImage, pullImage, pushImage, removeBuilder, showBuilder } from "../../src/flows/build-commands.js";
+import type { DryRunTransport } from "../../src/transport/dry-run.js";
 import { configFrom, MRSK_MINIMAL, MRSK_SECRETS } from "../support/config.js";
 import { TestFlowContext } from "../support/flow-context.js";
 
@@ -20,25 +20,210 @@ describe("build commands", () => {
     expect(ctx.commands("1.1.1.1").map(normalize)).toEqual(["mkdir -p .mrsk && mkdir .mrsk/lock-app && echo DETAILS > .mrsk/lock-app/details && touch .mrsk/lock-app/heartbeat .mrsk/lock-app/owner.TOKEN .mrsk/lock-app/ttl.300", "test -e .mrsk/lock-app/owner.TOKEN && rm -rf .mrsk/lock-app"]);
   });
 
-  it("pull: logs in and pulls on every app host", async () => {
+  it("pull: logs in, pulls on every app host and checks the service label", async () => {
     const ctx = new TestFlowContext(config);
     await pullImage(ctx);
     expect(ctx.commands("1.1.1.2").map(normalize)).toEqual([
       "docker login --username user --password-stdin",
-      "mkdir -p .mrsk/app && echo '[T] [U] Pulled image with version 999' >> .mrsk/app/audit.log && docker pull dhh/app:999",
+      "mkdir -p .mrsk/app && echo '[T] [U] Pulled image with version 999' >> .mrsk/app/audit.log && docker pull dhh/app:999 && " +
+        "docker inspect -f '{{ .Config.Labels.service }}' dhh/app:999 | grep -qx app || ( echo 'Image dhh/app:999 is missing the '\\''service'\\'' label app' && exit 1 )",
     ]);
     expect(ctx.commands("localhost")).toEqual([]);
   });
 
   it("deliver: pushes, then pulls everywhere", async () => {
     const ctx = new TestFlowContext(config);
-    await deliverImage(ctx);
-    expect(ctx.commands("localhost").at(-1)).toMatch(/^docker build .* && docker push dhh\/app:latest$/);
-    expect(ctx.commands("1.1.1.2").at(-1)).toMatch(/&& docker pull dhh\/app:999$/);
+    await deliverImage(ctx, { noCache: true });
+    expect(ctx.commands("localhost").at(-1)).toMatch(/^docker build .* --no-cache \. && docker push dhh\/app:999 && docker push dhh\/app:latest$/);
+    expect(ctx.commands("1.1.1.2").at(-1)).toMatch(/&& docker pull dhh\/app:999 && docker inspect /);
+  });
+});
+
+const SECRETS = { ...MRSK_SECRETS, BUILD_TOKEN: "build-token-value" };
+const kamal = (builder: string) => configFrom(`${MRSK_MINIMAL}builder:\n${builder}`, { env: SECRETS });
+const REMOTE = "  arch: amd64\n  driver: docker\n  remote: ssh://root@10.0.0.5\n  local: false\n";
+const CONTEXT = "mrsk-app-remote-ssh---root-10-0-0-5-context";
+const localLines = (ctx: TestFlowContext) => ctx.commands("localhost").filter((l) => !l.startsWith("docker login"));
+const answer = (ctx: TestFlowContext, line: RegExp, stdout: string, exitCode = 0) => (ctx.transportImpl as DryRunTransport).answer("localhost", (l) => line.test(l), stdout, exitCode);
+
+describe("building with buildx", () => {
+  it("the docker driver builds with the current Docker context's daemon: no builder is created", async () => {
+    const ctx = new TestFlowContext(kamal("  arch: amd64\n  driver: docker\n  secrets: [BUILD_TOKEN]\n"));
+    answer(ctx, /^docker context show$/, "colima\n");
+    await pushImage(ctx, { noCache: true });
+    expect(localLines(ctx)).toEqual([
+      "docker --version",
+      "docker buildx version",
+      "docker context show",
+      "docker buildx build --push --platform linux/amd64 --builder colima -t dhh/app:999 -t dhh/app:latest --label service=app --secret id=BUILD_TOKEN,env=BUILD_TOKEN --file Dockerfile --no-cache .",
+    ]);
+    expect(JSON.stringify(ctx.events)).not.toContain("build-token-value");
   });
 
-  it("manage the buildx builder by its MRSK name", () => {
-    expect(toShell(removeBuildxBuilder(config))).toBe("docker buildx rm mrsk-app-multiarch");
-    expect(toShell(buildxDetails(config))).toBe("docker buildx ls && docker buildx inspect mrsk-app-multiarch");
+  it("a missing docker-container builder is created, then started, before the build", async () => {
+    const ctx = new TestFlowContext(kamal("  arch: amd64\n"));
+    answer(ctx, /inspect --bootstrap/, "ERROR: no builder \"mrsk-app-multiarch\" found", 1);
+    (ctx.transportImpl as DryRunTransport).answer("localhost", (l) => l.startsWith("docker buildx create"), "");
+    let created = false;
+    (ctx.transportImpl as DryRunTransport).answer(
+      "localhost",
+      (l) => {
+        if (l.startsWith("docker buildx create")) created = true;
+        return created && /inspect --bootstrap/.test(l);
+      },
+      "Name: mrsk-app-multiarch",
+    );
+    await pushImage(ctx);
+    expect(localLines(ctx)).toEqual([
+      "docker --version",
+      "docker buildx version",
+      "docker buildx inspect --bootstrap mrsk-app-multiarch",
+      "docker buildx create --name mrsk-app-multiarch --driver docker-container",
+      "docker buildx inspect --bootstrap mrsk-app-multiarch",
+      "docker buildx build --push --platform linux/amd64 --builder mrsk-app-multiarch -t dhh/app:999 -t dhh/app:latest --label service=app --file Dockerfile .",
+    ]);
+  });
+
+  it("multiarch without a pullable moby/buildkit fails before building, says why and offers the two ways out", async () => {
+    const ctx = new TestFlowContext(configFrom(MRSK_MINIMAL, { env: MRSK_SECRETS }));
+    answer(ctx, /inspect --bootstrap/, 'ERROR: Error response from daemon: Get "https://registry-1.docker.io/v2/": dial tcp: lookup registry-1.docker.io: no such host', 1);
+    await expect(pushImage(ctx)).rejects.toMatchObject({
+      message:
+        "Building for linux/amd64 and linux/arm64 needs the docker-container driver, which runs BuildKit in a container from the moby/buildkit image, and the builder mrsk-app-multiarch could not start it: " +
+        'Error response from daemon: Get "https://registry-1.docker.io/v2/": dial tcp: lookup registry-1.docker.io: no such host',
+      hint: expect.stringMatching(/`builder: \{multiarch: false\}`.*`builder: \{arch: amd64, driver: docker\}`.*remote builder of the target architecture/),
+    });
+    expect(localLines(ctx).some((l) => l.startsWith("docker buildx build"))).toBe(false);
+  });
+
+  it("a builder created in this run that cannot start is removed again", async () => {
+    const ctx = new TestFlowContext(configFrom(MRSK_MINIMAL, { env: MRSK_SECRETS }));
+    let created = false;
+    (ctx.transportImpl as DryRunTransport).answer(
+      "localhost",
+      (l) => {
+        if (l.startsWith("docker buildx create")) created = true;
+        return /inspect --bootstrap/.test(l);
+      },
+      "",
+      1,
+    );
+    answer(ctx, /inspect --bootstrap/, "", 1);
+    (ctx.transportImpl as DryRunTransport).answer("localhost", (l) => !created && /inspect --bootstrap/.test(l), 'ERROR: no builder "mrsk-app-multiarch" found', 1);
+    await expect(pushImage(ctx)).rejects.toThrow(/could not start it/);
+    expect(localLines(ctx).slice(2)).toEqual([
+      "docker buildx inspect --bootstrap mrsk-app-multiarch",
+      "docker buildx create --name mrsk-app-multiarch --driver docker-container",
+      "docker buildx inspect --bootstrap mrsk-app-multiarch",
+      "docker buildx rm mrsk-app-multiarch",
+    ]);
+  });
+
+  it("a remote docker-driver builder gets its SSH context, fixed when it points elsewhere", async () => {
+    const ctx = new TestFlowContext(kamal(REMOTE));
+    answer(ctx, /^docker context inspect/, "ssh://root@10.0.0.9\n");
+    await pushImage(ctx);
+    expect(localLines(ctx)).toEqual([
+      "docker --version",
+      "docker buildx version",
+      `docker context inspect ${CONTEXT} --format '{{.Endpoints.docker.Host}}'`,
+      `docker context rm ${CONTEXT}`,
+      `docker context create ${CONTEXT} --description 'mrsk app builder on ssh://root@10.0.0.5' --docker host=ssh://root@10.0.0.5`,
+      `docker --context ${CONTEXT} buildx build --push --platform linux/amd64 --builder ${CONTEXT} -t dhh/app:999 -t dhh/app:latest --label service=app --file Dockerfile .`,
+    ]);
+  });
+
+  it("a remote docker-driver builder whose context is right is used as it is", async () => {
+    const ctx = new TestFlowContext(kamal(REMOTE));
+    answer(ctx, /^docker context inspect/, "ssh://root@10.0.0.5\n");
+    await pushImage(ctx);
+    expect(localLines(ctx).slice(2)).toEqual([`docker context inspect ${CONTEXT} --format '{{.Endpoints.docker.Host}}'`, expect.stringMatching(/^docker --context \S+ buildx build /)]);
+  });
+
+  it("a build that fails because the builder host's Docker does not answer names the host and what to check", async () => {
+    const ctx = new TestFlowContext(kamal(REMOTE));
+    answer(ctx, /^docker context inspect/, "ssh://root@10.0.0.5\n");
+    answer(ctx, /buildx build/, "", 1);
+    answer(ctx, /version --format/, "", 255);
+    await expect(pushImage(ctx)).rejects.toMatchObject({
+      message: expect.stringMatching(/^Cannot reach Docker on the builder host ssh:\/\/root@10.0.0.5/),
+      hint: expect.stringMatching(/`ssh root@10.0.0.5 docker version` works from this machine without a prompt: Docker connects with the system ssh client/),
+    });
+  });
+
+  it("a build that fails on a reachable builder host reports the build's own failure", async () => {
+    const ctx = new TestFlowContext(kamal(REMOTE));
+    answer(ctx, /^docker context inspect/, "ssh://root@10.0.0.5\n");
+    answer(ctx, /buildx build/, "", 1);
+    await expect(pushImage(ctx)).rejects.toThrow(RemoteCommandError);
+  });
+
+  it("a remote builder without the buildx plugin is refused", async () => {
+    const ctx = new TestFlowContext(kamal(REMOTE));
+    answer(ctx, /^docker buildx version$/, "", 1);
+    await expect(pushImage(ctx)).rejects.toThrow("builder.remote (ssh://root@10.0.0.5) needs the docker buildx plugin on this machine, and `docker buildx version` fails");
+  });
+});
+
+describe("build create, remove and details", () => {
+  it("manage the docker-container builder by its MRSK name", async () => {
+    const ctx = new TestFlowContext(configFrom(MRSK_MINIMAL, { env: MRSK_SECRETS }));
+    await removeBuilder(ctx);
+    expect(ctx.commands("localhost")).toEqual(["docker buildx rm mrsk-app-multiarch"]);
+    const create = new TestFlowContext(configFrom(MRSK_MINIMAL, { env: MRSK_SECRETS }));
+    let created = false;
+    (create.transportImpl as DryRunTransport).answer(
+      "localhost",
+      (l) => {
+        if (l.startsWith("docker buildx create")) created = true;
+        return !created && /inspect --bootstrap/.test(l);
+      },
+      'ERROR: no builder "mrsk-app-multiarch" found',
+      1,
+    );
+    await createBuilder(create);
+    expect(create.commands("localhost")).toEqual([
+      "docker buildx inspect --bootstrap mrsk-app-multiarch",
+      "docker buildx create --name mrsk-app-multiarch --driver docker-container",
+      "docker buildx inspect --bootstrap mrsk-app-multiarch",
+    ]);
+    expect(create.events.some((e) => e.type === "result" && e.text === "Builder mrsk-app-multiarch (docker-container driver) is ready")).toBe(true);
+  });
+
+  it("have nothing to create or remove for the local docker driver", async () => {
+    const ctx = new TestFlowContext(kamal("  arch: amd64\n  driver: docker\n"));
+    await createBuilder(ctx);
+    await removeBuilder(ctx);
+    expect(ctx.commands("localhost")).toEqual(["docker context show", "docker context show"]);
+    expect(ctx.events.filter((e) => e.type === "result").map((e) => (e as { text: string }).text)).toEqual([
+      "The docker driver builds with the Docker of context default: there is no builder to create",
+      "The docker driver builds with the Docker of context default: there is no builder to remove",
+    ]);
+  });
+
+  it("create and remove the SSH context of a remote docker-driver builder", async () => {
+    const ctx = new TestFlowContext(kamal(REMOTE));
+    answer(ctx, /^docker context inspect/, "", 1);
+    await createBuilder(ctx);
+    await removeBuilder(ctx);
+    expect(ctx.commands("localhost")).toEqual([
+      `docker context inspect ${CONTEXT} --format '{{.Endpoints.docker.Host}}'`,
+      `docker context create ${CONTEXT} --description 'mrsk app builder on ssh://root@10.0.0.5' --docker host=ssh://root@10.0.0.5`,
+      `docker context rm ${CONTEXT}`,
+    ]);
+  });
+
+  it("details: the builder, driver, endpoint and platforms, then Docker's view", async () => {
+    const ctx = new TestFlowContext(kamal(REMOTE));
+    answer(ctx, /buildx inspect/, "Name: x\nDriver: docker\n");
+    await showBuilder(ctx);
+    expect(ctx.commands("localhost")).toEqual([`docker context ls ; docker buildx ls ; docker --context ${CONTEXT} buildx inspect ${CONTEXT}`]);
+    const text = (ctx.events.find((e) => e.type === "result") as { text: string }).text;
+    expect(text.split("\n").slice(0, 4)).toEqual([
+      `Builder: ${CONTEXT}`,
+      "Driver: docker",
+      `Endpoint: ssh://root@10.0.0.5 (Docker context ${CONTEXT})`,
+      "Platforms: linux/amd64",
+    ]);
   });
 });

@@ -28,6 +28,8 @@ export interface RigState {
   registry: { server: string; username: string; password: string };
   deployerDockerHost: string;
   deployerDockerConfig: string;
+  /** Debian's docker-buildx binary, linked into `deployerDockerConfig`/cli-plugins. */
+  buildxPlugin: string;
   sampleAppDir: string;
   images: {
     busyboxBase: string;

@@ -4,8 +4,8 @@ import { docker } from "./docker.js";
 import { any, chain, combine, group, pipe, type Cmd, type Word } from "./shell.js";
 
 // Building and pushing the image, on this machine or on a builder host. With buildx: one
-// `buildx build --push` on the builder the config asks for (see `resolveBuilder`). Without buildx
-// (or with `multiarch: false`): `docker build`, then `docker push`.
+// `buildx build --push` on the builder the config asks for (see `resolveBuilder`). Without buildx:
+// `docker build` for this machine's platform, then `docker push`.
 
 /** Where a buildx builder builds: this machine's Docker, a remote Docker over SSH, or both. */
 export type BuilderPlace = "local" | "remote" | "hybrid";
@@ -33,12 +33,21 @@ export function machineArch(nodeArch: string = process.arch): string {
 
 const platform = (arch: string): string => (arch.includes("/") ? arch : `linux/${arch}`);
 
+/**
+ * `builder.driver`, else Kamal's default `docker-container`. MRSK's `multiarch: false` asks for a
+ * plain build for this machine: with buildx that is the docker driver, as `docker build` itself
+ * does since Docker 23.
+ */
+function driverOf(config: Config): string {
+  return config.builder.driver ?? (config.builder.multiarch ? "docker-container" : "docker");
+}
+
 function archs(config: Config): string[] {
   const b = config.builder;
   if (b.arch.length > 0) return b.arch;
   const mapped = [b.localArch, b.remoteArch].filter((a): a is string => a !== undefined);
   if (mapped.length > 0) return mapped;
-  return b.driver === "docker" ? [] : ["amd64", "arm64"];
+  return driverOf(config) === "docker" ? [] : ["amd64", "arm64"];
 }
 
 /** Platforms for buildx: `builder.arch` (Kamal 2), MRSK's `local`/`remote` arch, else amd64 and arm64. */
@@ -55,7 +64,7 @@ const sanitize = (remote: string): string => remote.replace(/[^a-z0-9_-]/g, "-")
  */
 export function resolveBuilder(config: Config, options: { hostArch?: string; currentContext?: string } = {}): BuildxBuilder {
   const b = config.builder;
-  const driver = b.driver ?? "docker-container";
+  const driver = driverOf(config);
   const all = archs(config);
   if (driver === "docker" && all.length > 1) {
     throw new MrskError(`builder: the docker driver builds for one platform, but ${all.map(platform).join(", ")} were asked for`, {

@@ -60,10 +60,11 @@ export async function buildAndPush(ctx: FlowContext, config: Config, version: st
   if (docker.exitCode !== 0) throw new MrskError("Docker is not installed on this machine", { hint: "install Docker to build images, or deploy an image already pushed with --skip-push" });
   await runHook(ctx, config, "pre-build", { command: "build", subcommand: "push", hosts, version });
 
-  const useBuildx = config.builder.multiarch && (await local.run(buildxAvailable(), { tolerate: true })).exitCode === 0;
+  const useBuildx = (await local.run(buildxAvailable(), { tolerate: true })).exitCode === 0;
   const env = buildSecretsEnv(config);
   if (!useBuildx) {
-    if (config.builder.multiarch) {
+    const wanted = resolveBuilder(config);
+    if (wanted.driver !== "docker" || wanted.remote !== undefined || wanted.platforms.length > 1) {
       if (config.builder.remote !== undefined) {
         throw new MrskError(`builder.remote (${config.builder.remote}) needs the docker buildx plugin on this machine, and \`docker buildx version\` fails`, {
           hint: "install the buildx plugin (Debian: docker-buildx; Docker's packages: docker-buildx-plugin)",

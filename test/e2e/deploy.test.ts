@@ -182,10 +182,10 @@ describe("deploy lifecycle (Traefik driver, Traefik itself is a stand-in)", () =
     const run = await mrsk(["deploy", "--dry-run"], { VERSION: "v9" });
     expect(run.exitCode).toBe(0);
     for (const host of ["10.213.0.11", "10.213.0.12"]) {
-      expect(run.stdout).toMatch(new RegExp(`\\[${host.replaceAll(".", "\\.")}\\] \\$ .*&& docker pull 10\\.213\\.0\\.1:5000/mrsk-e2e/sample:v9\n`));
+      expect(run.stdout).toMatch(new RegExp(`\\[${host.replaceAll(".", "\\.")}\\] \\$ .*&& docker pull 10\\.213\\.0\\.1:5000/mrsk-e2e/sample:v9 && docker inspect `));
       expect(run.stdout).toMatch(new RegExp(`\\[${host.replaceAll(".", "\\.")}\\] \\$ .*docker run --detach --restart unless-stopped --name lifecycle-web-v9`));
     }
-    expect(run.stdout).toMatch(/\[localhost\] \$ docker build .*-t 10\.213\.0\.1:5000\/mrsk-e2e\/sample:v9/);
+    expect(run.stdout).toMatch(/\[localhost\] \$ docker buildx build .*-t 10\.213\.0\.1:5000\/mrsk-e2e\/sample:v9/);
     expect(await Promise.all([containersOn(1, SERVICE), containersOn(2, SERVICE)])).toEqual(before);
     const images = await project.mrsk(["server", "exec", "docker image ls --format '{{.Tag}}' 10.213.0.1:5000/mrsk-e2e/sample"]);
     expect(images.stdout).not.toContain("v9");

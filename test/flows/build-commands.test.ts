@@ -9,13 +9,15 @@ const config = configFrom(`${MRSK_MINIMAL}builder:\n  multiarch: false\n`, { env
 const normalize = (l: string) => l.replace(/echo [A-Za-z0-9+/=]{40,} >/, "echo DETAILS >").replace(/\[\d{4}-[^\]]+\] \[[^\]]+\]/, "[T] [U]").replace(/owner\.[0-9a-f]{16}/g, "owner.TOKEN");
 
 describe("build commands", () => {
-  it("push: builds and pushes on this machine, under the deploy lock", async () => {
+  it("push: builds and pushes on this machine, under the deploy lock; `multiarch: false` is the docker driver", async () => {
     const ctx = new TestFlowContext(config);
     await pushImage(ctx);
     expect(ctx.commands("localhost")).toEqual([
       "docker login --username user --password-stdin",
       "docker --version",
-      "docker build -t dhh/app:999 -t dhh/app:latest --label service=app --file Dockerfile . && docker push dhh/app:999 && docker push dhh/app:latest",
+      "docker buildx version",
+      "docker context show",
+      "docker buildx build --push --builder default -t dhh/app:999 -t dhh/app:latest --label service=app --file Dockerfile .",
     ]);
     expect(ctx.commands("1.1.1.1").map(normalize)).toEqual(["mkdir -p .mrsk && mkdir .mrsk/lock-app && echo DETAILS > .mrsk/lock-app/details && touch .mrsk/lock-app/heartbeat .mrsk/lock-app/owner.TOKEN .mrsk/lock-app/ttl.300", "test -e .mrsk/lock-app/owner.TOKEN && rm -rf .mrsk/lock-app"]);
   });
@@ -34,7 +36,7 @@ describe("build commands", () => {
   it("deliver: pushes, then pulls everywhere", async () => {
     const ctx = new TestFlowContext(config);
     await deliverImage(ctx, { noCache: true });
-    expect(ctx.commands("localhost").at(-1)).toMatch(/^docker build .* --no-cache \. && docker push dhh\/app:999 && docker push dhh\/app:latest$/);
+    expect(ctx.commands("localhost").at(-1)).toMatch(/^docker buildx build .* --no-cache \.$/);
     expect(ctx.commands("1.1.1.2").at(-1)).toMatch(/&& docker pull dhh\/app:999 && docker inspect /);
   });
 });
@@ -45,6 +47,26 @@ const REMOTE = "  arch: amd64\n  driver: docker\n  remote: ssh://root@10.0.0.5\n
 const CONTEXT = "mrsk-app-remote-ssh---root-10-0-0-5-context";
 const localLines = (ctx: TestFlowContext) => ctx.commands("localhost").filter((l) => !l.startsWith("docker login"));
 const answer = (ctx: TestFlowContext, line: RegExp, stdout: string, exitCode = 0) => (ctx.transportImpl as DryRunTransport).answer("localhost", (l) => line.test(l), stdout, exitCode);
+
+describe("without the buildx plugin", () => {
+  it("`multiarch: false` builds with docker build and pushes both tags, without a warning", async () => {
+    const ctx = new TestFlowContext(config);
+    answer(ctx, /^docker buildx version$/, "", 1);
+    await pushImage(ctx, { noCache: true });
+    expect(localLines(ctx).at(-1)).toBe(
+      "docker build -t dhh/app:999 -t dhh/app:latest --label service=app --file Dockerfile --no-cache . && docker push dhh/app:999 && docker push dhh/app:latest",
+    );
+    expect(ctx.events.some((e) => e.type === "warn")).toBe(false);
+  });
+
+  it("a multi-platform config warns, then builds for this machine with docker build", async () => {
+    const ctx = new TestFlowContext(configFrom(MRSK_MINIMAL, { env: MRSK_SECRETS }));
+    answer(ctx, /^docker buildx version$/, "", 1);
+    await pushImage(ctx);
+    expect(localLines(ctx).at(-1)).toMatch(/^docker build -t dhh\/app:999 /);
+    expect(ctx.events).toContainEqual(expect.objectContaining({ type: "warn", message: "docker buildx is not available: building for this machine's architecture with docker build" }));
+  });
+});
 
 describe("building with buildx", () => {
   it("the docker driver builds with the current Docker context's daemon: no builder is created", async () => {

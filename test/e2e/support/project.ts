@@ -33,8 +33,9 @@ export interface MrskRun {
 
 /**
  * What every test config shares: a registry (by default the rig's, its password from the
- * MRSK_REGISTRY_PASSWORD secret), a plain `docker build` of the sample app with VERSION and BROKEN
- * build args, and the rig's SSH key.
+ * MRSK_REGISTRY_PASSWORD secret), a single-platform build of the sample app (`multiarch: false`:
+ * buildx with the docker driver, the deployer's own BuildKit) with VERSION and BROKEN build args,
+ * and the rig's SSH key.
  */
 export function rigBasics(state: RigState, registry: readonly string[] = rigRegistry(state)): string[] {
   return [

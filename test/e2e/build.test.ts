@@ -180,8 +180,11 @@ describe("buildx with the docker driver", () => {
 
   it("the inline cache on the pushed image spares every RUN step on an emptied builder; --no-cache reruns them", async () => {
     reportOnFailure();
-    await deployer(["builder", "prune", "-af"]);
-    await deployer(["image", "rm", "-f", `${registryImage}:b1`, `${registryImage}:latest`]);
+    // An emptied BuildKit cache: what is CACHED now comes from the cache imported from the
+    // registry. (Removing the images too makes Docker 20.10's exporter fail now and then with
+    // "failed to get layer … layer does not exist" — a moby bug, not a cache miss.)
+    const pruned = await deployer(["builder", "prune", "-af"]);
+    expect(pruned.exitCode).toBe(0);
     const cached = await mrsk(["build", "push"], { VERSION: "b1" });
     expect(cached.exitCode).toBe(0);
     expect(cached.output).toContain(`importing cache manifest from ${registryImage}:latest`);

@@ -152,6 +152,7 @@ export class Context implements FlowContext {
   }
 
   async close(): Promise<void> {
+    this.output.close();
     await this.localTransport?.close();
     await this.openTransport?.close();
     this.openTransport = undefined;

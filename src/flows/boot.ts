@@ -25,6 +25,7 @@ import { MrskError } from "../errors.js";
 import type { HostSession } from "../transport/types.js";
 import { auditTags } from "./audit.js";
 import type { FlowContext } from "./context.js";
+import type { SummaryRow } from "../output/events.js";
 import type { BootSlot, ProxyDriver } from "./proxy/driver.js";
 import { DIAGNOSIS_LOG_LINES, formatDiagnosis, parseDiagnosis, stateHint } from "./diagnosis.js";
 import { sleep } from "./with-lock.js";
@@ -52,26 +53,53 @@ export async function bootFleet(ctx: FlowContext, config: Config, request: BootR
   const transport = await ctx.transport();
   const batches = bootBatches(config, request.hosts);
   const switched: BootSlot[] = [];
+  const planned: BootSlot[] = [];
+  const outcomes = new Map<BootSlot, SlotOutcome>();
 
   for (const [index, batch] of batches.entries()) {
     if (batches.length > 1) ctx.output.phase(`Booting batch ${index + 1} of ${batches.length}: ${batch.join(", ")}`);
     const sessions = await Promise.all(batch.map((h) => transport.session(h)));
     const slots = await planSlots(config, sessions, request);
+    planned.push(...slots);
     let served = false;
     try {
       if (index === 0 && request.beforeStart !== undefined) await request.beforeStart();
       await startNewContainers(ctx, config, slots, request);
-      await waitUntilHealthy(ctx, config, slots, request.driver, request.signal);
+      await waitUntilHealthy(ctx, config, slots, request.driver, request.signal, outcomes);
       served = true;
       await request.driver.switchTraffic(ctx, config, slots, request.signal);
       await stopOldContainers(ctx, config, slots, request.driver);
       switched.push(...slots);
     } catch (error) {
       await rollBack(ctx, config, [...slots, ...switched], new Set([...switched, ...(served ? slots : [])]), request.driver);
+      ctx.output.emit({ type: "summary", rows: summaryRows(planned, request.version, outcomes, "rolled back") });
       throw error;
     }
     if (index < batches.length - 1 && config.boot.wait !== undefined) await sleep(config.boot.wait * 1000, request.signal);
   }
+  ctx.output.emit({ type: "summary", rows: summaryRows(planned, request.version, outcomes, "ok") });
+}
+
+/** How one slot's wait for health ended: after how long, or with a failure. */
+interface SlotOutcome {
+  healthyMs?: number;
+  failed?: boolean;
+}
+
+/** One row per host and role for the summary: previous → new version, time to healthy, result. */
+function summaryRows(slots: readonly BootSlot[], version: string, outcomes: ReadonlyMap<BootSlot, SlotOutcome>, result: "ok" | "rolled back"): SummaryRow[] {
+  return slots.map((slot) => {
+    const outcome = outcomes.get(slot);
+    const previous = slot.oldName === undefined ? undefined : slot.oldName === slot.replacedName ? version : slot.role.versionOf(slot.oldName);
+    return {
+      host: slot.host,
+      role: slot.role.name,
+      ...(previous === undefined ? {} : { previous }),
+      version,
+      ...(outcome?.healthyMs === undefined ? {} : { healthyMs: outcome.healthyMs }),
+      result: outcome?.failed === true ? "failed" : result,
+    };
+  });
 }
 
 /** Hosts in groups of `boot.limit` (a count, or a percentage of all hosts, at least 1). */
@@ -143,15 +171,29 @@ async function startNewContainers(ctx: FlowContext, config: Config, slots: reado
  * Proxied roles pass the proxy driver's probe (Caddy) or Docker's health check (Traefik); other
  * roles must report `healthy`, or keep running for `readiness_delay` without a health check.
  */
-async function waitUntilHealthy(ctx: FlowContext, config: Config, slots: readonly BootSlot[], driver: ProxyDriver, signal?: AbortSignal): Promise<void> {
+async function waitUntilHealthy(
+  ctx: FlowContext,
+  config: Config,
+  slots: readonly BootSlot[],
+  driver: ProxyDriver,
+  signal: AbortSignal | undefined,
+  outcomes: Map<BootSlot, SlotOutcome>,
+): Promise<void> {
   if (ctx.dryRun) return;
   ctx.output.phase(`Waiting for ${describeSlots(slots)} to be healthy`);
-  const outcomes = await Promise.allSettled(
-    slots.map((slot) =>
-      slot.role.proxied && driver.probe !== undefined ? driver.probe(ctx, config, slot, signal) : waitForSlot(config, slot, signal),
-    ),
+  const started = Date.now();
+  const settled = await Promise.allSettled(
+    slots.map(async (slot) => {
+      try {
+        await (slot.role.proxied && driver.probe !== undefined ? driver.probe(ctx, config, slot, signal) : waitForSlot(config, slot, signal));
+        outcomes.set(slot, { healthyMs: Date.now() - started });
+      } catch (error) {
+        outcomes.set(slot, { failed: true });
+        throw error;
+      }
+    }),
   );
-  throwFailures(outcomes.flatMap((o) => (o.status === "rejected" ? [o.reason as Error] : [])));
+  throwFailures(settled.flatMap((o) => (o.status === "rejected" ? [o.reason as Error] : [])));
 }
 
 /** Every host and role that failed is reported, each with its own diagnosis; an interrupt or other error wins. */

@@ -12,7 +12,20 @@ export type OutputEvent =
   /** What the user asked to see (command output of `server exec`, lock details, the config). */
   | { type: "result"; text: string; host?: string; label?: string; data?: unknown }
   | { type: "error"; message: string; hint?: string; host?: string }
+  /** After a boot: one row per host and role (the TTY view's closing table; one NDJSON event). */
+  | { type: "summary"; rows: SummaryRow[] }
   | { type: "done"; ok: boolean; durationMs: number };
+
+export interface SummaryRow {
+  host: string;
+  role: string;
+  /** The version that served before, when one did. */
+  previous?: string;
+  version: string;
+  /** From the start of the wait for health until this container passed it. */
+  healthyMs?: number;
+  result: "ok" | "failed" | "rolled back";
+}
 
 export type EventType = OutputEvent["type"];
 
@@ -25,6 +38,7 @@ export function isShown(event: OutputEvent, verbosity: Verbosity): boolean {
     case "phase":
     case "info":
     case "warn":
+    case "summary":
     case "done":
       return verbosity !== "quiet";
     case "command":

@@ -11,9 +11,15 @@ export class Output {
   ) {}
 
   emit = (event: OutputEvent): void => {
-    if (!isShown(event, this.verbosity) && this.renderer.format !== "json") return;
-    this.renderer.render(redactEvent(event, this.redactor));
+    const shown = isShown(event, this.verbosity);
+    if (!shown && !this.renderer.seesHiddenEvents) return;
+    this.renderer.render(redactEvent(event, this.redactor), shown);
   };
+
+  /** Ends what the renderer draws in place (the live view), before the process exits. */
+  close(): void {
+    this.renderer.close?.();
+  }
 
   phase(title: string): void {
     this.emit({ type: "phase", title });
@@ -37,7 +43,7 @@ export class Output {
    */
   structured(data: unknown): void {
     const masked = this.redactor.redactData(data);
-    this.renderer.render({ type: "result", text: JSON.stringify(masked), data: masked });
+    this.renderer.render({ type: "result", text: JSON.stringify(masked), data: masked }, true);
   }
 }
 

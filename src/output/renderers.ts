@@ -4,7 +4,11 @@ export type Format = "tty" | "plain" | "json";
 
 export interface Renderer {
   readonly format: Format;
-  render(event: OutputEvent): void;
+  /** Also gets the events the verbosity hides (NDJSON writes them all; the live view follows hosts with them). */
+  readonly seesHiddenEvents?: boolean;
+  /** `shown`: whether the verbosity shows this event. */
+  render(event: OutputEvent, shown: boolean): void;
+  close?(): void;
 }
 
 export interface Sinks {
@@ -17,7 +21,7 @@ export const processSinks: Sinks = {
   err: (text) => process.stderr.write(text),
 };
 
-interface Style {
+export interface Style {
   host(text: string): string;
   phase(text: string): string;
   dim(text: string): string;
@@ -84,6 +88,9 @@ export class LineRenderer implements Renderer {
         return this.sinks.out(
           (event.ok ? s.ok("Finished") : s.error("Failed")) + ` all in ${seconds(event.durationMs)}\n`,
         );
+      case "summary":
+        // Plain output stays as it was: the per-host lines already tell the story.
+        return;
     }
   }
 }
@@ -91,6 +98,7 @@ export class LineRenderer implements Renderer {
 /** NDJSON: one JSON object per event, with a timestamp, for machines. */
 export class JsonRenderer implements Renderer {
   readonly format = "json";
+  readonly seesHiddenEvents = true;
 
   constructor(private readonly sinks: Sinks) {}
 
@@ -99,19 +107,22 @@ export class JsonRenderer implements Renderer {
   }
 }
 
-function seconds(ms: number): string {
+export function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)}s`;
 }
 
-/** Picks the renderer: NDJSON when asked, colors only on an interactive terminal outside CI. */
+/**
+ * Picks the renderer: NDJSON when asked; on an interactive terminal outside CI, colored lines with
+ * a live line per host (output/live.ts); plain lines everywhere else.
+ */
 export async function createRenderer(options: { json: boolean; sinks?: Sinks; env?: NodeJS.ProcessEnv }): Promise<Renderer> {
   const sinks = options.sinks ?? processSinks;
   if (options.json) return new JsonRenderer(sinks);
   const env = options.env ?? process.env;
-  const interactive = process.stdout.isTTY === true && !env.CI && env.TERM !== "dumb" && !env.NO_COLOR;
+  const interactive = options.sinks === undefined && process.stdout.isTTY === true && !env.CI && env.TERM !== "dumb" && !env.NO_COLOR;
   if (!interactive) return new LineRenderer("plain", sinks);
-  const { default: chalk } = await import("chalk");
-  return new LineRenderer("tty", sinks, {
+  const [{ default: chalk }, { LiveRenderer }] = await Promise.all([import("chalk"), import("./live.js")]);
+  return new LiveRenderer(process.stdout, process.stderr, {
     host: (t) => chalk.cyan(t),
     phase: (t) => chalk.magenta.bold(t),
     dim: (t) => chalk.gray(t),

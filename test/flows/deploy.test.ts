@@ -175,6 +175,32 @@ describe("deploy", () => {
     expect(JSON.stringify(ctx.events.at(-1))).toContain("booting with");
   });
 
+  it("ends a boot with a summary: previous → new version, time to healthy and result per host and role", async () => {
+    const ctx = context(fast, { "1.1.1.1": running998 });
+    await deploy(ctx, { skipPush: true });
+    const summary = ctx.events.find((e) => e.type === "summary");
+    expect(summary).toEqual({
+      type: "summary",
+      rows: [
+        { host: "1.1.1.1", role: "web", previous: "998", version: "999", healthyMs: expect.any(Number), result: "ok" },
+        { host: "1.1.1.2", role: "web", version: "999", healthyMs: expect.any(Number), result: "ok" },
+      ],
+    });
+  });
+
+  it("summarizes a failed boot: the failing host failed, the others rolled back", async () => {
+    const ctx = context(config, { "1.1.1.1": running998, "1.1.1.2": { ...running998, health: { "app-web-999": "unhealthy" } } });
+    await deploy(ctx, { skipPush: true }).catch(() => undefined);
+    const summary = ctx.events.find((e) => e.type === "summary");
+    expect(summary).toEqual({
+      type: "summary",
+      rows: [
+        { host: "1.1.1.1", role: "web", previous: "998", version: "999", healthyMs: expect.any(Number), result: "rolled back" },
+        { host: "1.1.1.2", role: "web", previous: "998", version: "999", result: "failed" },
+      ],
+    });
+  });
+
   it("boots in batches of boot.limit and rolls back earlier batches when a later one fails", async () => {
     const batched = configFrom(`${MRSK_MINIMAL}boot:\n  limit: 1\ntraefik:\n  args:\n    providers.providersThrottleDuration: 0s\n`, { env: MRSK_SECRETS });
     const ctx = context(batched, { "1.1.1.1": running998, "1.1.1.2": { ...running998, health: { "app-web-999": "unhealthy" } } });

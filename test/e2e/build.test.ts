@@ -234,6 +234,16 @@ describe("a remote builder with the docker driver, over SSH", () => {
   ];
   const withSsh = (): Record<string, string> => ({ PATH: `${sshBin}:${process.env.PATH}` });
 
+  it("the builder host's BuildKit, its own cache emptied, reuses the inline cache of the image the deployer pushed", async () => {
+    reportOnFailure();
+    writeFileSync(path.join(project.dir, "config/deploy.yml"), config([...remote(), "cache:", "  type: registry"]));
+    expect((await onHost(H2, "docker builder prune -af")).code).toBe(0);
+    const run = await mrsk(["build", "push"], { VERSION: "b1", ...withSsh() });
+    expect(run.exitCode).toBe(0);
+    expect(run.output).toContain(`importing cache manifest from ${registryImage}:latest`);
+    expect(runSteps(run.output)).toEqual({ cached: 2, ran: 0 });
+  });
+
   it("deploy builds on the builder host's Docker, which pushes; the deployer's Docker never sees the image", async () => {
     reportOnFailure();
     writeFileSync(path.join(project.dir, "config/deploy.yml"), config(remote()));
@@ -276,7 +286,7 @@ describe("where buildx cannot build", () => {
     expect(run.output).not.toContain("buildx build");
     // Nothing left behind: no builder, no image in the registry, nothing on the host.
     expect((await deployer(["buildx", "ls"])).stdout).not.toContain(`mrsk-${SERVICE}-multiarch`);
-    expect((await onHost(H1, `docker pull ${registryImage}:m1`)).exitCode).not.toBe(0);
+    expect((await onHost(H1, `docker pull ${registryImage}:m1`)).code).not.toBe(0);
     expect(await versionOn(H1, SERVICE)).toBe("r1");
   });
 });

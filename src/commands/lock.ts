@@ -38,7 +38,7 @@ export function takeOverLease(config: Config, previousToken: string, details: st
   const dir = config.lockDirectory;
   return combine(
     cmd("mv", ownerFile(config, previousToken), ownerFile(config, lease.token)),
-    cmd("rm", "-f", glob(`${dir}/ttl.*`)),
+    group(combine(cmd("cd", dir), cmd("rm", "-f", glob("ttl.*")))),
     cmd("touch", `${dir}/heartbeat`, `${dir}/ttl.${lease.ttlSeconds}`),
     write(cmd("echo", Buffer.from(details).toString("base64")), `${dir}/details`),
     audit,
@@ -60,7 +60,7 @@ export function releaseLock(config: Config): Cmd {
 }
 
 /**
- * Fails when there is no lock; else prints the host's time (`date +%s`), then `<mtime> <path>` for
+ * Fails when there is no lock; else prints the host's time (`date +%s`), then `<mtime> <name>` for
  * each file in the lock, then the decoded details.
  */
 export function lockStatus(config: Config): Cmd {
@@ -68,7 +68,8 @@ export function lockStatus(config: Config): Cmd {
   return combine(
     silence(cmd("stat", dir)),
     cmd("date", "+%s"),
-    group(chain(silenceStderr(cmd("stat", "-c", "%Y %n", glob(`${dir}/*`))), pipe(cmd("cat", `${dir}/details`), cmd("base64", "-d")), cmd("true"))),
+    cmd("cd", dir),
+    group(chain(silenceStderr(cmd("stat", "-c", "%Y %n", glob("*"))), pipe(cmd("cat", "details"), cmd("base64", "-d")), cmd("true"))),
   );
 }
 

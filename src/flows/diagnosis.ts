@@ -45,7 +45,8 @@ export function describeState(d: Diagnosis): string {
   const s = d.state;
   if (s === undefined) return "gone (removed, or never created)";
   const parts = [s.Status === "exited" || s.Status === "dead" ? `${s.Status} with code ${s.ExitCode ?? "?"}` : (s.Status ?? "unknown")];
-  if (s.Status === "restarting" || (s.Status === "running" && d.restarts > 0)) parts.push(`last exit code ${s.ExitCode ?? "?"}`);
+  // Docker resets ExitCode to 0 once a restarted container runs again: only `restarting` still has it.
+  if (s.Status === "restarting") parts.push(`last exit code ${s.ExitCode ?? "?"}`);
   if (s.OOMKilled === true) parts.push("killed for lack of memory (OOM)");
   if (d.restarts > 0) parts.push(`restarted ${d.restarts} time${d.restarts === 1 ? "" : "s"}`);
   if (s.Health?.Status !== undefined) parts.push(`health ${s.Health.Status}${(s.Health.FailingStreak ?? 0) > 0 ? ` after ${s.Health.FailingStreak} failed checks in a row` : ""}`);
@@ -73,6 +74,10 @@ export function stateHint(d: Diagnosis): string | undefined {
   if (s?.OOMKilled === true) return "the container ran out of memory: give it more (e.g. `options: { memory: 1g }`) or make the app use less";
   if (s?.ExitCode === 127 && s.Status !== "running") return "exit code 127: the container's command was not found; check the image's CMD or the role's cmd";
   if (s?.ExitCode === 126 && s.Status !== "running") return "exit code 126: the container's command is not executable";
+  if (s !== undefined && (s.Status === "restarting" || s.Status === "exited" || s.Status === "dead" || d.restarts > 0)) {
+    const code = s.Status === "running" ? "" : ` (exit code ${s.ExitCode ?? "?"})`;
+    return `the container exits after it starts${code}: its log lines above say why`;
+  }
   return undefined;
 }
 

@@ -49,15 +49,14 @@ export interface LockState {
 }
 
 /** Parses the output of `lockStatus`. */
-export function parseLockState(config: Config, stdout: string): LockState {
-  const prefix = `${config.lockDirectory}/`;
+export function parseLockState(stdout: string): LockState {
   const lines = stdout.split("\n");
   const hostNow = Number(lines.shift());
   const mtimes = new Map<string, number>();
   while (lines.length > 0) {
-    const m = /^(\d+) (.*)$/.exec(lines[0]!);
-    if (m === null || !m[2]!.startsWith(prefix)) break;
-    mtimes.set(m[2]!.slice(prefix.length), Number(m[1]));
+    const m = /^(\d+) ([A-Za-z0-9._-]+)$/.exec(lines[0]!);
+    if (m === null) break;
+    mtimes.set(m[2]!, Number(m[1]));
     lines.shift();
   }
   const names = [...mtimes.keys()];
@@ -166,7 +165,7 @@ function indentDetails(details: string): string {
 /** The lock as the host shows it, or undefined when nobody holds it. */
 export async function readLock(session: HostSession, config: Config): Promise<LockState | undefined> {
   const result = await session.run(lockStatus(config), { tolerate: true });
-  return result.exitCode === 0 ? parseLockState(config, result.stdout) : undefined;
+  return result.exitCode === 0 ? parseLockState(result.stdout) : undefined;
 }
 
 /** How many times a failed `mkdir` is retried when the lock is gone by the time it is read. */

@@ -32,7 +32,7 @@ describe("lock commands", () => {
       "mkdir -p .mrsk && mkdir .mrsk/lock-app && echo TG9ja2VkIGJ5OiBtZQo= > .mrsk/lock-app/details",
     );
     expect(toShell(lockStatus(config))).toBe(
-      "stat .mrsk/lock-app >/dev/null 2>&1 && date +%s && ( stat -c '%Y %n' .mrsk/lock-app/* 2>/dev/null ; cat .mrsk/lock-app/details | base64 -d ; true )",
+      "stat .mrsk/lock-app >/dev/null 2>&1 && date +%s && cd .mrsk/lock-app && ( stat -c '%Y %n' * 2>/dev/null ; cat details | base64 -d ; true )",
     );
     expect(toShell(releaseLock(config))).toBe("rm -rf .mrsk/lock-app");
   });
@@ -45,7 +45,7 @@ describe("lock commands", () => {
     expect(toShell(renewLease(config, lease.token))).toBe("test -e .mrsk/lock-app/owner.feedfacefeedface && touch .mrsk/lock-app/heartbeat");
     expect(toShell(releaseLease(config, lease.token))).toBe("test -e .mrsk/lock-app/owner.feedfacefeedface && rm -rf .mrsk/lock-app");
     expect(toShell(takeOverLease(config, "0123456789abcdef", "Locked by: me\n", lease, ["true"]))).toBe(
-      "mv .mrsk/lock-app/owner.0123456789abcdef .mrsk/lock-app/owner.feedfacefeedface && rm -f .mrsk/lock-app/ttl.* && touch .mrsk/lock-app/heartbeat .mrsk/lock-app/ttl.5" +
+      "mv .mrsk/lock-app/owner.0123456789abcdef .mrsk/lock-app/owner.feedfacefeedface && ( cd .mrsk/lock-app && rm -f ttl.* ) && touch .mrsk/lock-app/heartbeat .mrsk/lock-app/ttl.5" +
         " && echo TG9ja2VkIGJ5OiBtZQo= > .mrsk/lock-app/details && true",
     );
   });

@@ -40,8 +40,7 @@ describe("lock state, read on the host's clock", () => {
 
   it("parses the host's time, the lease files' times and the details", () => {
     const state = parseLockState(
-      config,
-      status(["900 .mrsk/lock-app/details", "990 .mrsk/lock-app/heartbeat", "900 .mrsk/lock-app/owner.0123456789abcdef", "900 .mrsk/lock-app/ttl.60"]),
+      status(["900 details", "990 heartbeat", "900 owner.0123456789abcdef", "900 ttl.60"]),
     );
     expect(state).toEqual({ details, hostNow: 1000, startedAt: 900, lease: { owner: "0123456789abcdef", ttlSeconds: 60, heartbeatAt: 990 } });
     expect(secondsToExpiry(state)).toBe(50);
@@ -50,21 +49,21 @@ describe("lock state, read on the host's clock", () => {
   });
 
   it("expires a lease once its heartbeat is older than its ttl, and only then", () => {
-    const at = (heartbeat: number) => parseLockState(config, status([`${heartbeat} .mrsk/lock-app/heartbeat`, "900 .mrsk/lock-app/owner.ab", "900 .mrsk/lock-app/ttl.60", "900 .mrsk/lock-app/details"]));
+    const at = (heartbeat: number) => parseLockState(status([`${heartbeat} heartbeat`, "900 owner.ab", "900 ttl.60", "900 details"]));
     expect(isExpired(at(940))).toBe(false);
     expect(isExpired(at(939))).toBe(true);
     expect(describeLease(at(900))).toContain("Expired: 40s ago (ttl 60s); the next deploy takes it over");
   });
 
   it("has no lease without its owner, ttl and heartbeat files (a lock taken by hand or by MRSK)", () => {
-    const state = parseLockState(config, status(["900 .mrsk/lock-app/details"]));
+    const state = parseLockState(status(["900 details"]));
     expect(state.lease).toBeUndefined();
     expect(isExpired(state)).toBe(false);
-    expect(parseLockState(config, `1000\n${details}`)).toMatchObject({ startedAt: undefined, lease: undefined, details });
+    expect(parseLockState(`1000\n${details}`)).toMatchObject({ startedAt: undefined, lease: undefined, details });
   });
 
   it("describes a takeover with who held it, since when, for which version and why", () => {
-    const state = parseLockState(config, status(["990 .mrsk/lock-app/heartbeat", "900 .mrsk/lock-app/owner.ab", "900 .mrsk/lock-app/ttl.5", "900 .mrsk/lock-app/details"]));
+    const state = parseLockState(status(["990 heartbeat", "900 owner.ab", "900 ttl.5", "900 details"]));
     expect(describeTakeover(state)).toBe(
       "Took over the expired deploy lock held by Jane Doe (since 2026-11-22T10:00:00Z, version 998, Automatic deploy lock, https://ci/runs/7, last heartbeat 10s ago, ttl 5s)",
     );

@@ -16,13 +16,13 @@ import { TestFlowContext } from "../support/flow-context.js";
 const PRIMARY = "1.1.1.1";
 const config = configFrom(MRSK_MINIMAL, { env: MRSK_SECRETS });
 const LOCK = "mkdir -p .mrsk && mkdir .mrsk/lock-app && echo DETAILS > .mrsk/lock-app/details && touch .mrsk/lock-app/heartbeat .mrsk/lock-app/owner.TOKEN .mrsk/lock-app/ttl.300";
-const STATUS = "stat .mrsk/lock-app >/dev/null 2>&1 && date +%s && ( stat -c '%Y %n' .mrsk/lock-app/* 2>/dev/null ; cat .mrsk/lock-app/details | base64 -d ; true )";
+const STATUS = "stat .mrsk/lock-app >/dev/null 2>&1 && date +%s && cd .mrsk/lock-app && ( stat -c '%Y %n' * 2>/dev/null ; cat details | base64 -d ; true )";
 const UNLOCK = "test -e .mrsk/lock-app/owner.TOKEN && rm -rf .mrsk/lock-app";
 const RENEW = "test -e .mrsk/lock-app/owner.TOKEN && touch .mrsk/lock-app/heartbeat";
 const WORK = "docker ps";
 const HELD = "Locked by: Jane Doe at 2026-11-22T10:00:00Z\nVersion: 998\nMessage: Automatic deploy lock\nHost: jane@laptop\n";
 const TAKEOVER =
-  "mv .mrsk/lock-app/owner.0123456789abcdef .mrsk/lock-app/owner.TOKEN && rm -f .mrsk/lock-app/ttl.* && touch .mrsk/lock-app/heartbeat .mrsk/lock-app/ttl.300 && echo DETAILS > .mrsk/lock-app/details" +
+  "mv .mrsk/lock-app/owner.0123456789abcdef .mrsk/lock-app/owner.TOKEN && ( cd .mrsk/lock-app && rm -f ttl.* ) && touch .mrsk/lock-app/heartbeat .mrsk/lock-app/ttl.300 && echo DETAILS > .mrsk/lock-app/details" +
   " && mkdir -p .mrsk/app && echo '[TIME] [USER] Took over the expired deploy lock held by Jane Doe (since 2026-11-22T10:00:00Z, version 998, Automatic deploy lock, last heartbeat 5m 1s ago, ttl 300s)' >> .mrsk/app/audit.log";
 
 const isTake = (line: string): boolean => line.startsWith("mkdir -p .mrsk && mkdir .mrsk/lock-app ");
@@ -31,7 +31,7 @@ const isTakeover = (line: string): boolean => line.startsWith("mv .mrsk/lock-app
 
 /** What the status command prints for a lock taken at `started` and renewed at `heartbeat` (host clock), read at `now`. */
 function statusOutput(now: number, started: number, heartbeat?: number, details = HELD, ttl = 300): string {
-  const files = heartbeat === undefined ? [`${started} .mrsk/lock-app/details`] : [`${started} .mrsk/lock-app/details`, `${heartbeat} .mrsk/lock-app/heartbeat`, `${started} .mrsk/lock-app/owner.0123456789abcdef`, `${started} .mrsk/lock-app/ttl.${ttl}`];
+  const files = heartbeat === undefined ? [`${started} details`] : [`${started} details`, `${heartbeat} heartbeat`, `${started} owner.0123456789abcdef`, `${started} ttl.${ttl}`];
   return `${now}\n${files.join("\n")}\n${details}`;
 }
 

@@ -239,6 +239,8 @@ async function probeUntilHealthy(config: Config, slot: BootSlot, signal?: AbortS
 /** One attempt in words: `200 in 0.004s`, `301 → https://…`, `refused`, `timed out`. */
 export function describeProbe(exitCode: number | null, stdout: string, stderr: string): string {
   if (exitCode === 7) return "connection refused";
+  // No address on the proxy network: the container is not running at that moment.
+  if (exitCode === 3) return "no address (not running)";
   if (exitCode === 28) return "timed out";
   if (exitCode === 52) return "empty reply";
   if (exitCode !== 0) return `failed (${stderr.trim().split("\n").pop() ?? `curl exit ${exitCode}`})`;

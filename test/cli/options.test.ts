@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { createServer } from "node:net";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -40,6 +41,31 @@ describe("contradicting global options", () => {
       const result = await mrsk(...args);
       expect(result.exitCode).toBe(0);
       expect(result.stdout).toContain("docker run");
+    }
+  });
+});
+
+describe("flags that would widen what a command touches", () => {
+  it.each([
+    [["remove", "-y", "-h", ""], '--hosts "" names no host'],
+    [["remove", "-y", "-h", ",,,"], '--hosts ",,," names no host'],
+    [["remove", "-y", "-r", " , "], '--roles " , " names no role'],
+    [["remove", "-y", "-d", "x/../../evil"], '-d/--destination should only contain letters, digits, "-" and "_", got "x/../../evil"'],
+  ])("mrsk %j stops before connecting to any host", async (args, message) => {
+    let connections = 0;
+    const server = createServer((socket) => {
+      connections++;
+      socket.destroy();
+    });
+    const port = await new Promise<number>((resolve) => server.listen(0, "127.0.0.1", () => resolve((server.address() as { port: number }).port)));
+    try {
+      writeFileSync(join(project, "config/deploy.yml"), `service: app\nimage: dhh/app\nservers: [127.0.0.1]\nregistry: { username: u, password: [MRSK_REGISTRY_PASSWORD] }\nssh: { port: ${port} }\n`);
+      const result = await mrsk(...args);
+      expect(result.exitCode).toBe(1);
+      expect(result.stderr).toContain(message);
+      expect(connections).toBe(0);
+    } finally {
+      server.close();
     }
   });
 });

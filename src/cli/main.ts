@@ -1,4 +1,5 @@
-import { Command, Option } from "commander";
+import { Command, InvalidArgumentError, Option } from "commander";
+import { nameProblem } from "../config/names.js";
 import { TOOL_VERSION } from "../version.js";
 import { registerAccessoryCommands } from "./accessory.js";
 import { registerAliases } from "./aliases.js";
@@ -32,7 +33,7 @@ export function buildProgram(): Command {
     .option("-h, --hosts <hosts>", "act on these hosts only (comma-separated, * wildcards)")
     .option("-r, --roles <roles>", "act on the hosts of these roles only (comma-separated, * wildcards)")
     .option("-c, --config-file <path>", "configuration file (default: config/deploy.yml)")
-    .option("-d, --destination <name>", "destination: also reads config/deploy.<name>.yml and .env.<name>")
+    .option("-d, --destination <name>", "destination: also reads config/deploy.<name>.yml and .env.<name>", destinationName)
     .option("-H, --skip-hooks", "do not run hooks")
     .option("--dry-run", "print the commands each host would run, change nothing")
     .option("--json", "write events as NDJSON (one JSON object per line)");
@@ -61,6 +62,13 @@ export function buildProgram(): Command {
   };
   freeHelpFlag(program);
   return program;
+}
+
+/** Every command that takes `-d` (envify and secrets too, which load no configuration) gets a name, never a path. */
+function destinationName(value: string): string {
+  const problem = nameProblem(value, "destinations are names like staging or production");
+  if (problem !== undefined) throw new InvalidArgumentError(`It ${problem.message} (${problem.hint}).`);
+  return value;
 }
 
 export async function main(argv: string[]): Promise<void> {

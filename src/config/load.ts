@@ -1,6 +1,6 @@
 import { existsSync, readdirSync } from "node:fs";
 import { basename, dirname, join, relative, resolve } from "node:path";
-import { ConfigError, MrskError, type ConfigIssue } from "../errors.js";
+import { ConfigError, type ConfigIssue } from "../errors.js";
 import { applyWithoutOverride, parseDotenv } from "./dotenv.js";
 import { renderErbWithLines } from "./erb.js";
 import { deepMerge, isMapping, provenance } from "./merge.js";
@@ -8,7 +8,7 @@ import { Config } from "./model.js";
 import { readConfigFile } from "./local-file.js";
 import { parseRubyYaml } from "./ruby-yaml.js";
 import { detectEra, validateShape, type Era } from "./schema.js";
-import { nameProblem } from "./schema-sections.js";
+import { checkDestinationName } from "./names.js";
 import { loadSecrets, secretsFiles, DEFAULT_SECRETS_PATH, type Secrets } from "./secrets.js";
 import { resolveVersion } from "./version.js";
 
@@ -123,11 +123,6 @@ export function loadConfig(options: LoadOptions): Config {
   return config;
 }
 
-/** The destination names files (`deploy.<d>.yml`, `.env.<d>`) and remote paths, so it is a name, never a path. */
-function checkDestinationName(destination: string): void {
-  const problem = nameProblem(destination, "destinations are names like staging or production");
-  if (problem !== undefined) throw new MrskError(`-d/--destination ${problem.message}`, problem.hint === undefined ? {} : { hint: problem.hint });
-}
 
 /** `config/deploy.yml` + `staging` → `config/deploy.staging.yml`. */
 export function destinationFile(basePath: string, destination: string): string {

@@ -26,26 +26,16 @@ import {
   portProblem,
   toInteger,
 } from "./schema-values.js";
+import { nameProblem } from "./names.js";
 
 // ── checks on single values ───────────────────────────────────────────────────────────────
 
-const NAME = /^[a-z0-9_-]+$/i;
 const ALIAS_NAME = /^[a-z0-9_-]+$/;
 const RESTART_POLICY = /^(?:no|always|unless-stopped|on-failure(?::\d+)?)$/;
 const RESERVED_LABELS = ["service", "role", "destination"];
 
 function checkService(name: string): Problem | undefined {
   return nameProblem(name, "the service name prefixes every container name, e.g. `service: my-app`");
-}
-
-/**
- * Service, destination, role and accessory names end up in container names, file names and
- * remote paths, so they share one rule: no `/`, `.`, space or leading `-` can widen what they name.
- */
-export function nameProblem(name: string, hint: string): Problem | undefined {
-  if (!NAME.test(name)) return { message: `should only contain letters, digits, "-" and "_", got ${quote(name)}`, hint };
-  if (name.startsWith("-")) return { message: `should not start with "-", got ${quote(name)}`, hint };
-  return undefined;
 }
 
 const checkRoleName = (name: string): Problem | undefined => nameProblem(name, "the role name is part of container names, e.g. `web` or `workers`");

@@ -50,7 +50,7 @@ describe("flags that would widen what a command touches", () => {
     [["remove", "-y", "-h", ""], '--hosts "" names no host'],
     [["remove", "-y", "-h", ",,,"], '--hosts ",,," names no host'],
     [["remove", "-y", "-r", " , "], '--roles " , " names no role'],
-    [["remove", "-y", "-d", "x/../../evil"], '-d/--destination should only contain letters, digits, "-" and "_", got "x/../../evil"'],
+    [["remove", "-y", "-d", "x/../../evil"], `argument 'x/../../evil' is invalid. It should only contain letters, digits, "-" and "_", got "x/../../evil"`],
   ])("mrsk %j stops before connecting to any host", async (args, message) => {
     let connections = 0;
     const server = createServer((socket) => {
@@ -67,5 +67,16 @@ describe("flags that would widen what a command touches", () => {
     } finally {
       server.close();
     }
+  });
+});
+
+describe("a destination that is a path", () => {
+  it("is refused by every command, envify included (which writes .env.<destination>)", async () => {
+    // `.env../../x` would be the file `x` in the project, from the template `x.erb`.
+    writeFileSync(join(project, "x.erb"), "A=1\n");
+    const result = await mrsk("envify", "-d", "./../x");
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain(`argument './../x' is invalid. It should only contain letters, digits, "-" and "_"`);
+    expect(existsSync(join(project, "x"))).toBe(false);
   });
 });

@@ -135,7 +135,10 @@ export class Context implements FlowContext {
         settings: sshSettings(config, this.env, this.cwd),
         redact: this.redactor.redact,
         listener,
-        passphrasePrompt: terminalPassphrasePrompt,
+        passphrasePrompt: (keyFile) => {
+          this.output.close();
+          return terminalPassphrasePrompt(keyFile);
+        },
         ...(config.ssh.logLevel === "debug" ? { debug: (message: string, host?: string) => this.output.info(message, host) } : {}),
       });
     }

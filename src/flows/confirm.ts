@@ -20,6 +20,7 @@ export class NotConfirmedError extends MrskError {}
 export async function confirmPlan(ctx: FlowContext, plan: string, confirmation: Confirmation): Promise<void> {
   ctx.output.result(plan);
   if (confirmation.yes || ctx.dryRun) return;
+  ctx.output.close();
   const answer = await (confirmation.prompt ?? terminalPrompt)("Are you sure? [y/N] ");
   if (answer === undefined) {
     throw new NotConfirmedError("Nothing was removed: there is no terminal to confirm on", { hint: "pass -y to confirm without a prompt" });

@@ -81,6 +81,8 @@ export async function execEverywhere(ctx: FlowContext, hosts: readonly string[],
 export async function execInteractively(ctx: FlowContext, session: HostSession, step: ExecStep, terminal: Terminal): Promise<number | null> {
   await step.prepare?.();
   ctx.output.info(`${step.title} on ${session.host}`);
+  // The remote terminal owns the screen from here on.
+  ctx.output.close();
   const { rows, cols } = terminal.size();
   terminal.setRawMode?.(true);
   try {

@@ -16,7 +16,10 @@ export class Output {
     this.renderer.render(redactEvent(event, this.redactor), shown);
   };
 
-  /** Ends what the renderer draws in place (the live view), before the process exits. */
+  /**
+   * Ends what the renderer draws in place (the live view): before the process exits, and before
+   * anything else takes the terminal (a prompt, an interactive session), which a redraw would garble.
+   */
   close(): void {
     this.renderer.close?.();
   }

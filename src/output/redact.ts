@@ -8,7 +8,7 @@ export const MIN_SECRET_LENGTH = 4;
 export class Redactor {
   private readonly values = new Set<string>();
   private readonly hosts = new Set<string>();
-  private pattern: RegExp | undefined;
+  private patterns: { secrets: RegExp | undefined; hosts: RegExp | undefined } | undefined;
 
   /**
    * Remembers a secret, and each line of a multi-line one (output reaches us a line at a time).
@@ -33,7 +33,7 @@ export class Redactor {
     for (const host of hosts) {
       if (host === "" || this.hosts.has(host)) continue;
       this.hosts.add(host);
-      this.pattern = undefined;
+      this.patterns = undefined;
     }
   }
 
@@ -47,16 +47,25 @@ export class Redactor {
 
   redact = (text: string): string => {
     if (this.values.size === 0 || text === "") return text;
-    // Hosts are alternatives of the same pattern, so an occurrence of a host is matched as a whole
-    // (and kept) before a shorter secret inside it could be; a longer secret containing a host wins.
-    this.pattern ??= new RegExp(
-      [...new Set([...this.values, ...this.hosts])]
-        .sort((a, b) => b.length - a.length)
-        .map((v) => v.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))
-        .join("|"),
-      "g",
+    this.patterns ??= {
+      secrets: alternation([...this.values].filter((v) => !this.hosts.has(v))),
+      hosts: alternation([...this.hosts]),
+    };
+    // Every occurrence of every secret is found on its own (overlapping ones too), so that a host
+    // or a shorter secret that starts earlier cannot hide part of a longer secret. Only a secret
+    // lying wholly inside an occurrence of a host stays readable there.
+    const hostSpans = this.patterns.hosts === undefined ? [] : occurrences(text, this.patterns.hosts);
+    const masked = (this.patterns.secrets === undefined ? [] : occurrences(text, this.patterns.secrets)).filter(
+      ([start, end]) => !hostSpans.some(([hs, he]) => hs <= start && end <= he),
     );
-    return text.replace(this.pattern, (match) => (this.hosts.has(match) ? match : MASK));
+    if (masked.length === 0) return text;
+    let out = "";
+    let at = 0;
+    for (const [start, end] of merge(masked)) {
+      out += `${text.slice(at, start)}${MASK}`;
+      at = end;
+    }
+    return out + text.slice(at);
   };
 
   /**
@@ -77,7 +86,7 @@ export class Redactor {
   private add(value: string): void {
     if (value.length < MIN_SECRET_LENGTH || this.values.has(value)) return;
     this.values.add(value);
-    this.pattern = undefined;
+    this.patterns = undefined;
   }
 }
 
@@ -90,4 +99,33 @@ export class SecretField {
   toString(): string {
     return MASK;
   }
+}
+
+/** One sticky pattern matching any of `values` (longest first); undefined for none. */
+function alternation(values: readonly string[]): RegExp | undefined {
+  if (values.length === 0) return undefined;
+  const escaped = [...new Set(values)].sort((a, b) => b.length - a.length).map((v) => v.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
+  return new RegExp(escaped.join("|"), "y");
+}
+
+/** [start, end) of the longest match of `pattern` at every position of `text`. */
+function occurrences(text: string, pattern: RegExp): Array<[number, number]> {
+  const spans: Array<[number, number]> = [];
+  for (let i = 0; i < text.length; i++) {
+    pattern.lastIndex = i;
+    const match = pattern.exec(text);
+    if (match !== null && match[0] !== "") spans.push([i, i + match[0].length]);
+  }
+  return spans;
+}
+
+/** Overlapping or touching spans as one, in order. */
+function merge(spans: ReadonlyArray<[number, number]>): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  for (const [start, end] of [...spans].sort((a, b) => a[0] - b[0])) {
+    const last = out.at(-1);
+    if (last !== undefined && start <= last[1]) last[1] = Math.max(last[1], end);
+    else out.push([start, end]);
+  }
+  return out;
 }

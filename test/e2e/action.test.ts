@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -81,7 +81,11 @@ afterAll(async () => {
 describe("the GitHub Action", () => {
   it("deploys with the key from its ssh-private-key input and writes the job summary", async () => {
     onTestFailed(async () => console.error(`action output:\n${lastOutput}\n\nrig:\n${await describeRig(rig)}`));
+    // A hook sees the environment mrsk runs with: the key must not be in it.
+    mkdirSync(path.join(project.dir, ".kamal/hooks"), { recursive: true });
+    writeFileSync(path.join(project.dir, ".kamal/hooks/pre-connect"), `#!/bin/sh\nenv > "${runner}/hook-env"\n`, { mode: 0o755 });
     const run = await action({ command: "setup", version: "a1", "ssh-private-key": key(), "known-hosts": knownHosts(), "lock-wait": "30" }, { VERSION: "a1" });
+    expect(readFileSync(path.join(runner, "hook-env"), "utf8")).not.toContain("PRIVATE KEY");
     expect(run.exitCode).toBe(0);
     for (const address of ADDRESSES) expect((await httpGet(address, "/version", { host: "ghaction.test" })).body.trim()).toBe("a1");
     expect(run.summary).toMatch(/^### mrsk setup: succeeded in [\d.]+ s\n/);

@@ -94,6 +94,18 @@ describe("the live view", () => {
     expect(lines.slice(2)).toEqual(["[10.0.0.2] ERROR Command failed on 10.0.0.2 with exit code 1: docker pull x", "    denied"]);
   });
 
+  it("stops redrawing once closed, so a prompt or an interactive session owns the terminal", async () => {
+    let writes = 0;
+    const stream = Object.assign(new Writable(), { columns: 80, write: () => ((writes += 1), true) });
+    const renderer = new LiveRenderer(stream, stream, plain);
+    renderer.render({ type: "connect", host: "10.0.0.1", durationMs: 1 }, false);
+    renderer.close();
+    const afterClose = writes;
+    await new Promise((resolve) => setTimeout(resolve, 350));
+    renderer.render({ type: "command", host: "10.0.0.1", line: "docker exec -it app sh" }, false);
+    expect(writes).toBe(afterClose);
+  });
+
   it("draws nothing for commands that reach no host", async () => {
     const term = screen(80);
     const renderer = new LiveRenderer(term.stream, term.stream, plain, () => 0);

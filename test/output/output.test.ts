@@ -113,6 +113,17 @@ describe("redaction", () => {
     expect(redactor.redact("DATABASE_URL=postgres://app:pw@192.0.2.80/db")).toBe("DATABASE_URL=[REDACTED]");
   });
 
+  it("never lets a host or a shorter secret that starts earlier hide part of a longer secret", () => {
+    const redactor = new Redactor();
+    redactor.register("1secretvalue");
+    redactor.register("abcd");
+    redactor.register("cdefghij");
+    redactor.showHosts(["10.0.0.1"]);
+    expect(redactor.redact("at 10.0.0.1secretvalue")).toBe("at 10.0.0.[REDACTED]");
+    expect(redactor.redact("xabcdefghijx")).toBe("x[REDACTED]x");
+    expect(redactor.redact("host 10.0.0.1 alone")).toBe("host 10.0.0.1 alone");
+  });
+
   it("prefixes lines with the host even when a secret's value is that host", () => {
     const out: string[] = [];
     const redactor = new Redactor();

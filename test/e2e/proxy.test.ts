@@ -14,6 +14,8 @@ let alpha: Project;
 let beta: Project;
 let last: MrskRun | undefined;
 const ADDRESSES = ["10.213.0.11", "10.213.0.12"];
+// Each service its own repository: an image carries its service's label, checked after every pull.
+const BETA_IMAGE = "mrsk-e2e/sample-beta";
 
 async function run(project: Project, args: string[], env: Record<string, string> = {}): Promise<MrskRun> {
   last = await project.mrsk(args, env);
@@ -53,7 +55,7 @@ beforeAll(async () => {
   alpha = createProject(rig, "alpha");
   alpha.writeConfig(proxyConfig(rig, "alpha", { host: "alpha.test" }));
   beta = createProject(rig, "beta");
-  beta.writeConfig(proxyConfig(rig, "beta", { host: "beta.test" }));
+  beta.writeConfig(proxyConfig(rig, "beta", { host: "beta.test", image: BETA_IMAGE }));
 });
 
 afterAll(async () => {
@@ -129,7 +131,7 @@ describe("Caddy proxy driver", () => {
       expect((await httpGet(address, "/version", { host: "alpha.test" })).body.trim()).toBe("v1");
     }
     const load = startLoad({ address: ADDRESSES[0]!, path: "/version", host: "alpha.test", connections: 4 });
-    expect((await run(beta, ["deploy", "-P"], { VERSION: "v1" })).exitCode).toBe(0);
+    expect((await run(beta, ["deploy"], { VERSION: "v1" })).exitCode).toBe(0);
     const result = await load.stop();
     report("alpha while beta deploys", result);
     expect(result.failures).toBe(0);
@@ -138,9 +140,9 @@ describe("Caddy proxy driver", () => {
 
   it("refuses a host name another app already routes", async () => {
     reportOnFailure();
-    beta.writeConfig(proxyConfig(rig, "beta", { host: "alpha.test" }));
+    beta.writeConfig(proxyConfig(rig, "beta", { host: "alpha.test", image: BETA_IMAGE }));
     const refused = await run(beta, ["deploy", "-P"], { VERSION: "v1" });
-    beta.writeConfig(proxyConfig(rig, "beta", { host: "beta.test" }));
+    beta.writeConfig(proxyConfig(rig, "beta", { host: "beta.test", image: BETA_IMAGE }));
     expect(refused.exitCode).toBe(1);
     expect(refused.stderr).toContain("10.213.0.11: alpha.test already routed to alpha (web)");
     expect((await httpGet(ADDRESSES[0]!, "/version", { host: "beta.test" })).body.trim()).toBe("v1");
@@ -166,7 +168,7 @@ describe("Caddy proxy driver", () => {
 
   it("answers 503 in maintenance mode and the app again when live", async () => {
     reportOnFailure();
-    beta.writeConfig(proxyConfig(rig, "beta", { host: "beta.test" }));
+    beta.writeConfig(proxyConfig(rig, "beta", { host: "beta.test", image: BETA_IMAGE }));
     expect((await run(beta, ["app", "maintenance", "--message", "Back at noon {$HOME} {env.HOME}"])).exitCode).toBe(0);
     const down = await httpGet(ADDRESSES[0]!, "/version", { host: "beta.test" });
     expect(down.status).toBe(503);

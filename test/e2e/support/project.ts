@@ -79,10 +79,10 @@ export function sampleConfig(state: RigState, service: string, options: { hosts?
 }
 
 /** Config for the sample app behind the Caddy driver (`proxy:`), with the rig's offline Caddy image. */
-export function proxyConfig(state: RigState, service: string, options: { host?: string; ssl?: boolean; extra?: string } = {}): string {
+export function proxyConfig(state: RigState, service: string, options: { host?: string; ssl?: boolean; extra?: string; image?: string } = {}): string {
   return [
     `service: ${service}`,
-    "image: mrsk-e2e/sample",
+    `image: ${options.image ?? "mrsk-e2e/sample"}`,
     "servers:",
     ...state.hosts.map((h) => `  - ${h.address}`),
     ...rigBasics(state),

@@ -14,6 +14,9 @@ import { queryEverywhere, selectedAppHosts, selectedRolesOn } from "./operation.
 // times come from the host's clock. The audit log is not used: it records boots that failed too,
 // its times come from each deployer's clock, and it can be rotated or removed.
 
+/** What a dry run of `rollback` without a version shows for the version it would pick. */
+const DRY_RUN_PREVIOUS = "previous-version";
+
 export interface BootedVersion {
   version: string;
   /** When its newest container was created (Docker's CreatedAt). */
@@ -89,6 +92,10 @@ export async function previousVersion(ctx: FlowContext, config: Config, hosts: r
       roles.filter((r) => r.hosts.includes(session.host)),
     ),
   );
+  if (ctx.dryRun && perHost.every((v) => v.serving === undefined && v.candidates.length === 0)) {
+    ctx.output.info(`Dry run: the hosts were not asked which version served before; the plan shows ${DRY_RUN_PREVIOUS} in its place (pass a VERSION to see it with one)`);
+    return DRY_RUN_PREVIOUS;
+  }
   const previous = perHost.map((v) => v.candidates[0]?.version);
   const first = previous[0];
   if (first !== undefined && previous.every((v) => v === first)) {

@@ -333,6 +333,16 @@ describe("rollback without a version", () => {
     await expect(rollback(ctx, undefined, {})).rejects.toThrow(/^No earlier version is left to roll back to on every host; nothing was changed\n.*\n {4}1\.1\.1\.2: serving 999; before it: none$/);
   });
 
+  it("with --dry-run, prints the plan with a stand-in for the version the hosts would name", async () => {
+    const ctx = new TestFlowContext(fast, { dryRun: true });
+    await rollback(ctx, undefined, {});
+    expect(ctx.events).toContainEqual({
+      type: "info",
+      message: "Dry run: the hosts were not asked which version served before; the plan shows previous-version in its place (pass a VERSION to see it with one)",
+    });
+    expect(ctx.commands("1.1.1.1").some((l) => l.includes("--name app-web-previous-version") && l.endsWith("dhh/app:previous-version"))).toBe(true);
+  });
+
   it("app versions shows, per host, the serving version and those it can roll back to, newest first, with boot times", async () => {
     const ctx = hosts({ "1.1.1.1": deployed, "1.1.1.2": { ...deployed, images: ["c 999", "c latest", "a 997"] } });
     await showAppVersions(ctx);

@@ -5,7 +5,7 @@ import type { HostSession } from "../transport/types.js";
 import type { FlowContext } from "./context.js";
 import { currentPerformer } from "./identity.js";
 import { knownVersion } from "./operation.js";
-import { describeLease, detail, dropLock, readLock, takeLock } from "./lock.js";
+import { describeLease, detail, dropLock, holderOf, readLock, secondsToExpiry, takeLock, type LockState } from "./lock.js";
 
 // `mrsk lock status|acquire|release`, on the primary host, or on the hosts given with `-h` (which
 // need not be in the configuration any more: a lock left on a host that left it can be released).
@@ -15,13 +15,32 @@ export async function showLock(ctx: FlowContext): Promise<void> {
   for (const session of await lockSessions(ctx, config)) {
     const state = await readLock(session, config);
     if (state === undefined) {
-      ctx.output.result("There is no deploy lock", { host: session.host });
+      ctx.output.result("There is no deploy lock", { host: session.host, data: { locked: false } });
       continue;
     }
     const ci = detail(state.details, "CI run");
     const lines = [...state.details.trimEnd().split("\n").filter((l) => !l.startsWith("CI run: ")), `CI run: ${ci ?? "none"}`, ...describeLease(state)];
-    ctx.output.result(lines.join("\n"), { host: session.host });
+    ctx.output.result(lines.join("\n"), { host: session.host, data: lockData(state) });
   }
+}
+
+/** `lock status --json`: the same facts as fields, times in seconds on the host's clock. */
+function lockData(state: LockState): Record<string, unknown> {
+  const holder = holderOf(state.details);
+  const left = secondsToExpiry(state);
+  return {
+    locked: true,
+    holder: holder?.name ?? null,
+    since: holder?.since ?? null,
+    version: detail(state.details, "Version") ?? null,
+    message: detail(state.details, "Message") ?? null,
+    ciRun: detail(state.details, "CI run") ?? null,
+    heldForSeconds: state.startedAt === undefined ? null : state.hostNow - state.startedAt,
+    lease:
+      state.lease === undefined || left === undefined
+        ? null
+        : { ttlSeconds: state.lease.ttlSeconds, lastHeartbeatSecondsAgo: state.hostNow - state.lease.heartbeatAt, expiresInSeconds: left, expired: left < 0 },
+  };
 }
 
 export async function acquireLockByHand(ctx: FlowContext, message: string): Promise<void> {

@@ -2,6 +2,9 @@ import { describe, expect, it } from "vitest";
 import type { ContainerRow } from "../../src/commands/app.js";
 import { describeAge, describeLease, describeTakeover, isExpired, lockDetails, lockedAt, LockHeldError, parseLockState, secondsToExpiry } from "../../src/flows/lock.js";
 import { planCleanup } from "../../src/flows/takeover.js";
+import { releaseLockByHand, showLock } from "../../src/flows/lock-commands.js";
+import type { DryRunTransport } from "../../src/transport/dry-run.js";
+import { TestFlowContext } from "../support/flow-context.js";
 import { configFrom, MRSK_MINIMAL, MRSK_SECRETS } from "../support/config.js";
 
 const performer = { name: "Jane Doe", login: "jane@laptop", ciRunUrl: undefined };
@@ -98,5 +101,58 @@ describe("cleaning up after a dead deploy", () => {
 
   it("only removes, when no version was ever fully booted", () => {
     expect(planCleanup([web], "998", [], [row("app-web-998", "restarting")])).toEqual({ remove: ["app-web-998"], restart: [], route: [] });
+  });
+});
+
+describe("lock status", () => {
+  const config = configFrom(MRSK_MINIMAL, { env: MRSK_SECRETS });
+  const STATUS = "stat .mrsk/lock-app >/dev/null 2>&1 && date +%s && cd .mrsk/lock-app && ( stat -c '%Y %n' * 2>/dev/null ; cat details | base64 -d ; true )";
+  const details = "Locked by: Jane Doe at 2026-11-22T10:00:00Z\nVersion: 998\nMessage: Automatic deploy lock\nHost: jane@laptop\n";
+  const held = `1000\n900 details\n990 heartbeat\n900 owner.ab\n900 ttl.60\n${details}`;
+
+  function context(hosts?: string): TestFlowContext {
+    const ctx = new TestFlowContext(config, { dryRun: false });
+    if (hosts !== undefined) Object.assign(ctx.options, { hosts });
+    return ctx;
+  }
+
+  it("shows holder, CI run, version, message, age, last heartbeat and expiry, as text and as fields", async () => {
+    const ctx = context();
+    (ctx.transportImpl as DryRunTransport).answer("1.1.1.1", (l) => l === STATUS, held);
+    await showLock(ctx);
+    expect(ctx.commands("1.1.1.1")).toEqual([STATUS]);
+    expect(ctx.events.filter((e) => e.type === "result")).toEqual([
+      {
+        type: "result",
+        host: "1.1.1.1",
+        text: `${details}CI run: none\nHeld for: 1m 40s\nLast heartbeat: 10s ago\nExpires: in 50s without a heartbeat (ttl 60s)`,
+        data: {
+          locked: true,
+          holder: "Jane Doe",
+          since: "2026-11-22T10:00:00Z",
+          version: "998",
+          message: "Automatic deploy lock",
+          ciRun: null,
+          heldForSeconds: 100,
+          lease: { ttlSeconds: 60, lastHeartbeatSecondsAgo: 10, expiresInSeconds: 50, expired: false },
+        },
+      },
+    ]);
+  });
+
+  it("with -h, asks each host named, even one no longer in the configuration, and releases there", async () => {
+    const ctx = context("9.9.9.9, 1.1.1.2");
+    (ctx.transportImpl as DryRunTransport).answer("9.9.9.9", (l) => l === STATUS, held);
+    (ctx.transportImpl as DryRunTransport).answer("1.1.1.2", (l) => l === STATUS, "", 1);
+    await showLock(ctx);
+    await releaseLockByHand(ctx);
+    expect(ctx.commands("9.9.9.9")).toEqual([STATUS, STATUS, "rm -rf .mrsk/lock-app"]);
+    expect(ctx.commands("1.1.1.2")).toEqual([STATUS, STATUS]);
+    expect(ctx.commands("1.1.1.1")).toEqual([]);
+    expect(ctx.events.filter((e) => e.type === "result").map((e) => (e as { host: string }).host)).toEqual(["9.9.9.9", "1.1.1.2"]);
+  });
+
+  it("refuses an -h that names no host", async () => {
+    await expect(showLock(context(" , "))).rejects.toThrow('--hosts " , " names no host');
   });
 });

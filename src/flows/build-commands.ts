@@ -22,7 +22,7 @@ export async function pullImage(ctx: FlowContext): Promise<void> {
   const hosts = selectedAppHosts(config, await ctx.selection());
   await mutate(ctx, config, hosts, { command: "build pull", version }, async () => {
     await loginEverywhere(ctx, config, hosts, { local: false });
-    await pullEverywhere(ctx, config, version, hosts);
+    await pullEverywhere(ctx, config, version, hosts, { checkLabel: false });
   });
 }
 
@@ -34,7 +34,7 @@ export async function deliverImage(ctx: FlowContext, options: BuildOptions = {})
   await mutate(ctx, config, hosts, { command: "build deliver", version }, async () => {
     await loginEverywhere(ctx, config, hosts, { local: true });
     await buildAndPush(ctx, config, version, hosts, options);
-    await pullEverywhere(ctx, config, version, hosts);
+    await pullEverywhere(ctx, config, version, hosts, { checkLabel: true });
   });
 }
 

@@ -68,7 +68,7 @@ async function deployVersion(ctx: FlowContext, options: DeployOptions, mode: Mod
     checkpoint();
     if (!options.skipPush) await buildAndPush(ctx, config, version, selection.hosts, { noCache: options.noCache === true });
     checkpoint();
-    await pullEverywhere(ctx, config, version, appHosts);
+    await pullEverywhere(ctx, config, version, appHosts, { checkLabel: !options.skipPush });
     checkpoint();
     await runHook(ctx, config, "pre-deploy", hook());
     checkpoint();

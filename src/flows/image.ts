@@ -165,12 +165,23 @@ function buildSecretsEnv(config: Config): Record<string, string> {
   return env;
 }
 
-export async function pullEverywhere(ctx: FlowContext, config: Config, version: string, hosts: readonly string[]): Promise<void> {
+/**
+ * Pulls the version on every host. `checkLabel` (an image this run built): each host then checks
+ * that the image carries `service=<service>`, as Kamal does. An image built elsewhere (`-P`,
+ * `build pull`) may be another service's, and is taken as it is.
+ */
+export async function pullEverywhere(ctx: FlowContext, config: Config, version: string, hosts: readonly string[], options: { checkLabel: boolean }): Promise<void> {
   ctx.output.phase(`Pulling ${config.imageRef(version)} on ${hosts.join(", ")}`);
   const tags = auditTags(ctx, config);
   await onHosts(await ctx.transport(), hosts, (session) =>
     throughLocalRegistry(config, session, () =>
-      session.run(combine(recordAudit(config, tags, `Pulled image with version ${version}`), pullImage(config, version), validateImage(config, version))),
+      session.run(
+        combine(
+          recordAudit(config, tags, `Pulled image with version ${version}`),
+          pullImage(config, version),
+          ...(options.checkLabel ? [validateImage(config, version)] : []),
+        ),
+      ),
     ),
   );
 }

@@ -22,13 +22,12 @@ describe("build commands", () => {
     expect(ctx.commands("1.1.1.1").map(normalize)).toEqual(["mkdir -p .mrsk && mkdir .mrsk/lock-app && echo DETAILS > .mrsk/lock-app/details && touch .mrsk/lock-app/heartbeat .mrsk/lock-app/owner.TOKEN .mrsk/lock-app/ttl.300", "test -e .mrsk/lock-app/owner.TOKEN && rm -rf .mrsk/lock-app"]);
   });
 
-  it("pull: logs in, pulls on every app host and checks the service label", async () => {
+  it("pull: logs in and pulls on every app host (an image built elsewhere: its label is not checked)", async () => {
     const ctx = new TestFlowContext(config);
     await pullImage(ctx);
     expect(ctx.commands("1.1.1.2").map(normalize)).toEqual([
       "docker login --username user --password-stdin",
-      "mkdir -p .mrsk/app && echo '[T] [U] Pulled image with version 999' >> .mrsk/app/audit.log && docker pull dhh/app:999 && " +
-        "docker inspect -f '{{ .Config.Labels.service }}' dhh/app:999 | grep -qx app || ( echo 'Image dhh/app:999 is missing the '\\''service'\\'' label app' && exit 1 )",
+      "mkdir -p .mrsk/app && echo '[T] [U] Pulled image with version 999' >> .mrsk/app/audit.log && docker pull dhh/app:999",
     ]);
     expect(ctx.commands("localhost")).toEqual([]);
   });

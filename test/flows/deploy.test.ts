@@ -76,8 +76,7 @@ describe("deploy", () => {
     expect(commands(ctx, "1.1.1.1")).toEqual([
       "mkdir -p .mrsk && mkdir .mrsk/lock-app && echo DETAILS > .mrsk/lock-app/details && touch .mrsk/lock-app/heartbeat .mrsk/lock-app/owner.TOKEN .mrsk/lock-app/ttl.300",
       "docker login --username user --password-stdin",
-      "mkdir -p .mrsk/app && echo '[TIME] [USER] Pulled image with version 999' >> .mrsk/app/audit.log && docker pull dhh/app:999 && " +
-        "docker inspect -f '{{ .Config.Labels.service }}' dhh/app:999 | grep -qx app || ( echo 'Image dhh/app:999 is missing the '\\''service'\\'' label app' && exit 1 )",
+      "mkdir -p .mrsk/app && echo '[TIME] [USER] Pulled image with version 999' >> .mrsk/app/audit.log && docker pull dhh/app:999",
       TRAEFIK,
       `mkdir -p .mrsk/app/env/roles ; ${PS_ALL}`,
       `${WRITE_ENV}mkdir -p .mrsk/app && echo '[TIME] [USER] [web] Booted app version 999' >> .mrsk/app/audit.log && ${RUN_WEB_999("1.1.1.1")}`,
@@ -109,6 +108,11 @@ describe("deploy", () => {
       "docker buildx inspect --bootstrap mrsk-app-multiarch",
       "docker buildx build --push --platform linux/amd64,linux/arm64 --builder mrsk-app-multiarch -t dhh/app:999 -t dhh/app:latest --label service=app --file Dockerfile .",
     ]);
+    // The image this deploy built must carry its service label on every host after the pull.
+    expect(commands(ctx, "1.1.1.1")).toContainEqual(
+      "mkdir -p .mrsk/app && echo '[TIME] [USER] Pulled image with version 999' >> .mrsk/app/audit.log && docker pull dhh/app:999 && " +
+        "docker inspect -f '{{ .Config.Labels.service }}' dhh/app:999 | grep -qx app || ( echo 'Image dhh/app:999 is missing the '\\''service'\\'' label app' && exit 1 )",
+    );
   });
 
   it("renames a container of the same version out of the way and stops it once the new one is healthy", async () => {

@@ -66,8 +66,7 @@ const RUN_WEB = `docker run --detach --restart unless-stopped --name app-web-999
 const PROBE_WEB = `curl --silent --show-error --output /dev/null --max-time 5 --write-out '%{http_code} %{time_total} %{redirect_url}' "http://$(docker inspect --format '{{(index .NetworkSettings.Networks "mrsk").IPAddress}}' app-web-999):3000/up"`;
 const PULL = [
   "docker login --username user --password-stdin",
-  `${audit("Pulled image with version 999")} && docker pull dhh/app:999 && ` +
-    "docker inspect -f '{{ .Config.Labels.service }}' dhh/app:999 | grep -qx app || ( echo 'Image dhh/app:999 is missing the '\\''service'\\'' label app' && exit 1 )",
+  `${audit("Pulled image with version 999")} && docker pull dhh/app:999`,
 ];
 const AFTER_BOOT = [
   `${audit("Tagging dhh/app:999 as the latest image")} && docker tag dhh/app:999 dhh/app:latest`,

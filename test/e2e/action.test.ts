@@ -68,7 +68,8 @@ beforeAll(async () => {
   runner = mkdtempSync(path.join(tmpdir(), "mrsk-e2e-runner-"));
   project = createProject(rig, "ghaction");
   // No ssh.keys: the key must come from the action's agent.
-  project.writeConfig(proxyConfig(rig, "ghaction", { host: "ghaction.test" }).replace(/^ssh:\n {2}keys:\n {4}- .*\n/m, ""));
+  // Its own image repository: versions it leaves on the hosts are not another test's.
+  project.writeConfig(proxyConfig(rig, "ghaction", { host: "ghaction.test", image: "mrsk-e2e/sample-ghaction" }).replace(/^ssh:\n {2}keys:\n {4}- .*\n/m, ""));
   rmSync(path.join(project.home, ".ssh/known_hosts"));
 });
 

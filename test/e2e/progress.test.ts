@@ -54,7 +54,8 @@ beforeAll(async () => {
   rig = await rigUp({ hosts: 2 });
   await resetHosts(rig);
   project = createProject(rig, "live");
-  project.writeConfig(proxyConfig(rig, "live", { host: "live.test" }));
+  // Its own image repository: versions it leaves on the hosts are not another test's.
+  project.writeConfig(proxyConfig(rig, "live", { host: "live.test", image: "mrsk-e2e/sample-live" }));
   expect((await project.mrsk(["deploy"], { VERSION: "l1" })).exitCode).toBe(0);
 });
 

@@ -11,6 +11,8 @@ export interface FlowContext {
   readonly dryRun: boolean;
   /** Aborted when the user interrupts (SIGINT/SIGTERM): flows roll back and release the lock. */
   readonly signal: AbortSignal;
+  /** Stops the flow as an interrupt does (it rolls back), e.g. when the deploy lock was lost. */
+  abort(reason: Error): void;
   readonly options: { readonly skipHooks?: boolean; readonly version?: string; readonly destination?: string; readonly roles?: string; readonly hosts?: string };
   config(): Promise<Config>;
   selection(): Promise<Selection>;

@@ -116,6 +116,8 @@ class Heartbeat {
       const result = await this.session.run(renewLease(this.config, this.lease.token), { tolerate: true });
       if (result.exitCode !== 0) {
         this.ctx.output.warn("Lost the deploy lock: it was released or taken over by another deploy while this one ran", this.session.host);
+        // Two deploys must never work at once: this one stops and rolls back, as on Ctrl-C.
+        this.ctx.abort(new LockLostError(this.session.host));
         return;
       }
     } catch (error) {
@@ -172,6 +174,15 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 /** Raised when the user interrupts a command; flows roll back before it reaches the CLI. */
+/** The lease lapsed (the host was unreachable, the laptop slept) and another deploy took the lock over. */
+export class LockLostError extends MrskError {
+  constructor(readonly host: string) {
+    super(`Lost the deploy lock on ${host} while deploying: stopped, and rolled back what this deploy had not yet switched`, {
+      hint: "another deploy took the lock over after this one's heartbeat lapsed; see `mrsk lock status` and `mrsk app versions`, then deploy again",
+    });
+  }
+}
+
 export class InterruptedError extends MrskError {
   constructor(signalName: string) {
     super(`Interrupted by ${signalName}`, { exitStatus: 130 });

@@ -100,7 +100,8 @@ class LocalFlowContext implements FlowContext {
   readonly env: Record<string, string | undefined> = { USER: "deployer" };
   readonly events: OutputEvent[] = [];
   readonly output = new Output({ format: "json", render: (event) => this.events.push(event) }, new Redactor(), "verbose");
-  readonly signal = new AbortController().signal;
+  private readonly interrupt = new AbortController();
+  readonly signal = this.interrupt.signal;
   readonly options: { skipHooks?: boolean };
   /** Reports to (and is redacted by) this context's output, as the CLI's local transport is. */
   private readonly localTransport = new LocalTransport({ redact: this.output.redactor.redact, listener: this.output.emit });
@@ -113,6 +114,10 @@ class LocalFlowContext implements FlowContext {
   ) {
     this.options = { skipHooks };
     transports.push(this.localTransport);
+  }
+
+  abort(reason: Error): void {
+    this.interrupt.abort(reason);
   }
 
   async config(): Promise<Config> {

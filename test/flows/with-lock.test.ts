@@ -3,7 +3,7 @@ import { cmd, toShell, type Cmd } from "../../src/commands/shell.js";
 import { ConnectionError, MrskError } from "../../src/errors.js";
 import { currentPerformer } from "../../src/flows/identity.js";
 import { LockHeldError, type LockState } from "../../src/flows/lock.js";
-import { heartbeatIntervalMs, withLock, WorkAndReleaseError } from "../../src/flows/with-lock.js";
+import { heartbeatIntervalMs, LockLostError, withLock, WorkAndReleaseError } from "../../src/flows/with-lock.js";
 import type { DryRunTransport } from "../../src/transport/dry-run.js";
 import type { HostSession, RunOptions, Transport } from "../../src/transport/types.js";
 import { configFrom, MRSK_MINIMAL, MRSK_SECRETS } from "../support/config.js";
@@ -152,7 +152,7 @@ describe("withLock", () => {
     expect(error).toBeInstanceOf(LockHeldError);
     expect(error).toMatchObject({ host: PRIMARY, details: HELD });
     expect(waited).toBeGreaterThanOrEqual(195);
-    expect(waited).toBeLessThan(1000);
+    expect(waited).toBeLessThan(5000);
     expect(ran).toBe(false);
     expect(infos(ctx)).toHaveLength(1);
     expect(lines(ctx)).not.toContain(UNLOCK);
@@ -177,7 +177,7 @@ describe("withLock", () => {
       message: "Could not take the deploy lock on 1.1.1.1: exit code 1",
       hint: "check that .mrsk/lock-app can be created in the SSH user's home",
     });
-    expect(Date.now() - started).toBeLessThan(1000);
+    expect(Date.now() - started).toBeLessThan(5000);
     expect(infos(ctx)).toEqual([]);
     expect(lines(ctx)).toEqual([LOCK, STATUS, LOCK, STATUS, LOCK, STATUS, LOCK, STATUS, LOCK, STATUS]);
   });
@@ -191,7 +191,7 @@ describe("withLock", () => {
     const started = Date.now();
     const pending = withLock(ctx, config, { version: "999", waitSeconds: 60, pollSeconds: 30, signal: interrupt.signal }, async () => "ran");
     await expect(pending).rejects.toBe(reason);
-    expect(Date.now() - started).toBeLessThan(1000);
+    expect(Date.now() - started).toBeLessThan(5000);
     expect(lines(ctx)).toEqual([LOCK, STATUS]);
   });
 });
@@ -274,7 +274,8 @@ describe("the heartbeat", () => {
   it("renews the lease while the work runs, and stops before the release", async () => {
     const short = configFrom(`${MRSK_MINIMAL}\nlock:\n  ttl: 1\n`, { env: MRSK_SECRETS });
     const ctx = context(short);
-    await withLock(ctx, short, { version: "999" }, async () => new Promise((resolve) => setTimeout(resolve, 900)));
+    // The work lasts until two renewals happened, however slow the machine.
+    await withLock(ctx, short, { version: "999" }, () => until(() => lines(ctx).filter((l) => l === RENEW).length >= 2));
     const seq = lines(ctx);
     expect(seq[0]).toBe(LOCK.replace("ttl.300", "ttl.1"));
     expect(seq.at(-1)).toBe(UNLOCK);
@@ -282,13 +283,19 @@ describe("the heartbeat", () => {
     expect(new Set(seq.slice(1, -1))).toEqual(new Set([RENEW]));
   });
 
-  it("warns once and stops renewing when the lease is no longer this run's", async () => {
+  it("stops the work (it rolls back, as on Ctrl-C) and stops renewing when the lease is no longer this run's", async () => {
     const short = configFrom(`${MRSK_MINIMAL}\nlock:\n  ttl: 1\n`, { env: MRSK_SECRETS });
     const ctx = context(short);
     transportOf(ctx).answer(PRIMARY, (l) => l.startsWith("test -e .mrsk/lock-app/owner.") && l.includes("touch"), "", 1);
     transportOf(ctx).answer(PRIMARY, (l) => l.startsWith("test -e .mrsk/lock-app/owner.") && l.includes("rm -rf"), "", 1);
     transportOf(ctx).answer(PRIMARY, isStatus, statusOutput(HOST_NOW, HOST_NOW, HOST_NOW, HELD.replace("Jane Doe", "Other CI")));
-    await withLock(ctx, short, { version: "999" }, async () => new Promise((resolve) => setTimeout(resolve, 900)));
+    // The work runs until the flow's signal stops it, as a boot does.
+    const error = await withLock(ctx, short, { version: "999" }, async () => {
+      await until(() => ctx.signal.aborted);
+      throw ctx.signal.reason;
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(LockLostError);
+    expect((error as LockLostError).host).toBe(PRIMARY);
     expect(lines(ctx).filter((l) => l === RENEW)).toHaveLength(1);
     expect(warnings(ctx)).toEqual([
       "Lost the deploy lock: it was released or taken over by another deploy while this one ran",
@@ -340,4 +347,12 @@ describe("errors that hide errors", () => {
 
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/** Resolves once `done()` holds, checking every 10 ms; fails after 10 s so a broken heartbeat cannot hang the suite. */
+async function until(done: () => boolean): Promise<void> {
+  for (let waited = 0; !done(); waited += 10) {
+    if (waited > 10_000) throw new Error("gave up waiting");
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
 }

@@ -24,6 +24,9 @@ async function versionsEverywhere(): Promise<string[]> {
 beforeAll(async () => {
   rig = await rigUp({ hosts: 2 });
   await resetHosts(rig);
+  // Other test files deploy the same image repository: their versions must not show in this
+  // file's list of versions available for a rollback.
+  await Promise.all([1, 2].map((i) => onHost(i, `docker image ls -q ${rig.registry.server}/mrsk-e2e/sample | sort -u | xargs -r docker rmi -f >/dev/null 2>&1; true`)));
   project = createProject(rig, SERVICE);
   project.writeConfig(sampleConfig(rig, SERVICE));
 });

@@ -334,9 +334,12 @@ export function servingSlot(role: Role, markers: string): Slot {
   return markers.split("\n").some((l) => l.trim() === slotMarkerName(role)) ? "b" : "a";
 }
 
-/** Points the role's traffic at a slot: takes effect with Caddy's next request, without a reload. */
+/**
+ * Points the role's traffic at a slot: takes effect with Caddy's next request, without a reload.
+ * The marker directory is made here too: a host set up by a release before slots has none.
+ */
 export function routeToSlot(role: Role, slot: Slot): Cmd {
-  return slot === "b" ? cmd("touch", slotMarkerPath(role)) : cmd("rm", "-f", slotMarkerPath(role));
+  return slot === "b" ? combine(cmd("mkdir", "-p", LIVE_DIR), cmd("touch", slotMarkerPath(role))) : cmd("rm", "-f", slotMarkerPath(role));
 }
 
 /** A healthy container rejoins the network carrying the slot's alias, then the slot takes the traffic. */
@@ -351,6 +354,21 @@ export function switchToSlot(role: Role, slot: Slot, name: string): Cmd {
 /** The network aliases of a container on the `mrsk` network, as JSON. */
 export function containerAliases(name: string): Cmd {
   return docker("inspect", "--format", `{{json (index .NetworkSettings.Networks "${PROXY_NETWORK}").Aliases}}`, name);
+}
+
+/** Each container's name and its aliases on the `mrsk` network (`/name ["alias",…]` per line; `null` when it is not on it). */
+export function containersAliases(names: readonly string[]): Cmd {
+  return docker("inspect", "--format", `{{.Name}} {{json (index .NetworkSettings.Networks "${PROXY_NETWORK}").Aliases}}`, ...names);
+}
+
+/** Parses `containersAliases`: container name → aliases JSON. */
+export function parseContainersAliases(stdout: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const line of stdout.split("\n")) {
+    const match = /^\/(\S+) (.*)$/.exec(line.trim());
+    if (match !== null) out.set(match[1]!, match[2]!);
+  }
+  return out;
 }
 
 /** The slot a container's aliases put it in, if any. */

@@ -69,7 +69,9 @@ export async function bootApp(ctx: FlowContext, options: LockChoice = {}): Promi
     if (explicitVersion(ctx) !== undefined) await ensureImageEverywhere(ctx, config, version, hosts);
     const hook = { command: "app", subcommand: "boot", hosts, roles: selection.roles.map((r) => r.name), version };
     await runHook(ctx, config, "pre-app-boot", hook);
-    await bootFleet(ctx, config, { version, hosts, roles: selection.roles, driver: proxyDriver(config), signal: ctx.signal });
+    const driver = proxyDriver(config);
+    await driver.refreshRoutes?.(ctx, config, config.proxyHosts.filter((h) => hosts.includes(h)));
+    await bootFleet(ctx, config, { version, hosts, roles: selection.roles, driver, signal: ctx.signal });
     const tags = auditTags(ctx, config);
     await onHosts(await ctx.transport(), hosts, (session) =>
       session.run(combine(recordAudit(config, tags, `Tagging ${config.imageRef(version)} as the latest image`), tagLatest(config, version))),

@@ -28,6 +28,7 @@ import type { FlowContext } from "./context.js";
 import type { SummaryRow } from "../output/events.js";
 import type { BootSlot, ProxyDriver } from "./proxy/driver.js";
 import { DIAGNOSIS_LOG_LINES, formatDiagnosis, parseDiagnosis, stateHint } from "./diagnosis.js";
+import { settleAll } from "./settle.js";
 import { sleep } from "./with-lock.js";
 
 // Booting a version across the fleet without ever leaving it on mixed versions: in each batch
@@ -59,7 +60,7 @@ export async function bootFleet(ctx: FlowContext, config: Config, request: BootR
   for (const [index, batch] of batches.entries()) {
     if (batches.length > 1) ctx.output.phase(`Booting batch ${index + 1} of ${batches.length}: ${batch.join(", ")}`);
     const sessions = await Promise.all(batch.map((h) => transport.session(h)));
-    const slots = await planSlots(config, sessions, request);
+    const slots = await planSlots(ctx, config, sessions, request);
     planned.push(...slots);
     let served = false;
     try {
@@ -116,36 +117,60 @@ export function bootBatches(config: Config, hosts: readonly string[]): string[][
 }
 
 /** Reads what runs on each host and decides, per role there, which containers are old and new. */
-async function planSlots(config: Config, sessions: readonly HostSession[], request: BootRequest): Promise<BootSlot[]> {
+async function planSlots(ctx: FlowContext, config: Config, sessions: readonly HostSession[], request: BootRequest): Promise<BootSlot[]> {
   const perHost = await Promise.all(
     sessions.map(async (session) => {
       const roles = request.roles.filter((r) => r.hosts.includes(session.host));
       // The app network goes in this round trip: a host without the proxy has nobody else to create it.
       const result = await session.run(chain(ensureDirectory(`${config.appDirectory}/env/roles`), ...ensureAppNetwork(config), listServiceContainers(config)));
       const rows = parseContainerRows(result.stdout);
-      return roles.map((role) => slotFor(session, role, request.version, rows));
+      return Promise.all(roles.map((role) => planSlot(ctx, session, role, request, rows)));
     }),
   );
   return perHost.flat();
 }
 
-export function slotFor(session: HostSession, role: Role, version: string, rows: readonly ContainerRow[]): BootSlot {
+/**
+ * More than one container of a role runs when a failed deploy could not remove its new one (its
+ * host was unreachable, or its dockerd down): the proxy says which of them serves.
+ */
+async function planSlot(ctx: FlowContext, session: HostSession, role: Role, request: BootRequest, rows: readonly ContainerRow[]): Promise<BootSlot> {
+  const running = runningOfRole(role, rows).map((r) => r.name);
+  if (running.length < 2 || !role.proxied || request.driver.servingContainer === undefined) return slotFor(session, role, request.version, rows);
+  const serving = await request.driver.servingContainer(session, role, running);
+  const slot = slotFor(session, role, request.version, rows, serving);
+  if (serving === undefined) {
+    ctx.output.warn(
+      `None of ${running.join(", ")} holds the proxy slot that serves ${role.name}; taking ${slot.oldName} as the previous version and stopping ${slot.strays?.join(", ")} with it`,
+      session.host,
+    );
+  }
+  return slot;
+}
+
+function runningOfRole(role: Role, rows: readonly ContainerRow[]): ContainerRow[] {
+  return rows.filter((r) => r.role === role.name && (r.state === "running" || r.state === "restarting") && role.versionOf(r.name) !== undefined);
+}
+
+/**
+ * `serving` names the container the proxy sends the role's traffic to, when the proxy can tell;
+ * otherwise a container with the version being booted is taken as a failed deploy's leftover.
+ */
+export function slotFor(session: HostSession, role: Role, version: string, rows: readonly ContainerRow[], serving?: string): BootSlot {
   const newName = role.containerName(version);
   const existing = rows.find((r) => r.name === newName);
   const replacedName = existing === undefined ? undefined : `${newName}_replaced_${randomBytes(8).toString("hex")}`;
-  const runningOfRole = rows.filter((r) => r.role === role.name && (r.state === "running" || r.state === "restarting") && role.versionOf(r.name) !== undefined);
-  // More than one runs when a failed deploy could not remove its new container (its host was
-  // unreachable, or its dockerd down): that one has the version being deployed again, so the other serves.
-  const running = runningOfRole.find((r) => r.name !== newName) ?? runningOfRole[0];
+  const candidates = runningOfRole(role, rows);
+  const running = candidates.find((r) => r.name === serving) ?? candidates.find((r) => r.name !== newName) ?? candidates[0];
   const nameOf = (row: ContainerRow): string | undefined => (row.name === newName ? replacedName : row.name);
   const oldName = running === undefined ? undefined : nameOf(running);
-  const strays = runningOfRole.filter((r) => r !== running).map((r) => nameOf(r)!);
+  const strays = candidates.filter((r) => r !== running).map((r) => nameOf(r)!);
   return { host: session.host, role, session, newName, oldName, replacedName, ...(strays.length === 0 ? {} : { strays }) };
 }
 
 async function startNewContainers(ctx: FlowContext, config: Config, slots: readonly BootSlot[], request: BootRequest): Promise<void> {
   ctx.output.phase(`Starting ${request.version} on ${describeSlots(slots)}`);
-  await Promise.all(
+  await settleAll(
     slots.map(async (slot) => {
       const env = slot.role.env(slot.host);
       const steps: Cmd[] = [];
@@ -260,7 +285,7 @@ async function stopOldContainers(ctx: FlowContext, config: Config, slots: readon
   const old = slots.filter((s) => s.oldName !== undefined);
   if (old.length === 0) return;
   ctx.output.phase(`Stopping the previous version on ${describeSlots(old)}`);
-  await Promise.all(
+  await settleAll(
     old.map((slot) => slot.session.run(combine(...[slot.oldName!, ...(slot.strays ?? [])].map((name) => stopContainer(name, driver.stopTimeout(config, slot.role)))))),
   );
 }
@@ -308,7 +333,7 @@ async function runOnceDockerAnswers(ctx: FlowContext, slot: BootSlot, step: Cmd)
 async function restoreTraffic(ctx: FlowContext, config: Config, slots: readonly BootSlot[], driver: ProxyDriver): Promise<void> {
   if (slots.length === 0 || driver.restoreTraffic === undefined) return;
   try {
-    await Promise.all(slots.map((slot) => runOnceDockerAnswers(ctx, slot, startContainer(slot.oldName!))));
+    await settleAll(slots.map((slot) => runOnceDockerAnswers(ctx, slot, startContainer(slot.oldName!))));
     await driver.restoreTraffic(ctx, config, slots);
   } catch (error) {
     ctx.output.warn(`Could not point traffic back at the previous version: ${(error as Error).message}`);

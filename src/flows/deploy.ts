@@ -73,7 +73,9 @@ async function deployVersion(ctx: FlowContext, options: DeployOptions, mode: Mod
     await runHook(ctx, config, "pre-deploy", hook());
     checkpoint();
 
-    if (mode !== "redeploy") await driver.ensureRunning(ctx, config, config.proxyHosts.filter((h) => appHosts.includes(h)));
+    const proxyHosts = config.proxyHosts.filter((h) => appHosts.includes(h));
+    if (mode !== "redeploy") await driver.ensureRunning(ctx, config, proxyHosts);
+    else await driver.refreshRoutes?.(ctx, config, proxyHosts);
     if (mode === "setup") await bootAccessories(ctx, config, config.accessories, selection.hosts);
     checkpoint();
 
@@ -117,6 +119,7 @@ export async function rollback(ctx: FlowContext, requested: string | undefined, 
     await ensureImageEverywhere(ctx, config, version, appHosts);
     await runHook(ctx, config, "pre-deploy", hook());
     options.signal?.throwIfAborted();
+    await driver.refreshRoutes?.(ctx, config, config.proxyHosts.filter((h) => appHosts.includes(h)));
     await bootFleet(ctx, config, {
       version,
       hosts: appHosts,

@@ -163,7 +163,7 @@ describe("Caddy proxy commands", () => {
   it("switch by reconnecting the new container with the free slot's alias, then flipping the slot marker", () => {
     const web = config.primaryRole;
     expect(toShell(switchToSlot(web, "b", "app-web-2"))).toBe(
-      "docker network disconnect mrsk app-web-2 && docker network connect --alias app-web.live-b mrsk app-web-2 && touch .mrsk/proxy/live/app-web.b",
+      "docker network disconnect mrsk app-web-2 && docker network connect --alias app-web.live-b mrsk app-web-2 && mkdir -p .mrsk/proxy/live && touch .mrsk/proxy/live/app-web.b",
     );
     expect(toShell(switchToSlot(web, "a", "app-web-3"))).toBe(
       "docker network disconnect mrsk app-web-3 && docker network connect --alias app-web.live mrsk app-web-3 && rm -f .mrsk/proxy/live/app-web.b",

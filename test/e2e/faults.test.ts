@@ -90,7 +90,7 @@ function config(healthPath?: string): string {
     host: SITE,
     extra: ["lock:", "  ttl: 3", "accessories:", "  store:", `    image: ${rig.images.counter}`, `    host: ${ADDRESSES[1]}`, "    directories:", "      - data:/data"].join("\n"),
   });
-  return healthPath === undefined ? yaml : yaml.replace("  app_port: 3000\n", `  app_port: 3000\n  healthcheck:\n    path: ${healthPath}\n`);
+  return healthPath === undefined ? yaml : yaml.replace("  app_port: 3000\n", `  app_port: 3000\n  healthcheck:\n    path: ${healthPath}\n    timeout: 10\n`);
 }
 
 beforeAll(async () => {
@@ -143,8 +143,9 @@ describe("faults during setup and deploy", () => {
 
   it("a host that stops answering mid-boot fails the deploy in seconds, naming it; the other host is rolled back; the next deploy recovers", async () => {
     reportOnFailure();
-    // A health probe answered after 2 s holds the boot long enough to drop h2 once its new container runs.
-    project.writeConfig(config("/cgi-bin/slow?seconds=2"));
+    // A health probe answered after 5 s (within the probe's 10 s timeout) holds the boot long enough
+    // to drop h2 once its new container runs, even on a loaded machine.
+    project.writeConfig(config("/cgi-bin/slow?seconds=5"));
     const rigCli = `"${RIG_SCRIPT}"`;
     const state = `--state "${rig.stateDir}"`;
     const watch = `for i in $(seq 400); do if ${rigCli} exec ${state} 2 docker ps -q --filter name=${SERVICE}-web-v2 | grep -q .; then ${rigCli} fault drop 2 ${state}; exit 0; fi; sleep 0.05; done`;
@@ -187,8 +188,10 @@ describe("faults during setup and deploy", () => {
   it("mrsk killed with SIGKILL after the switch, while the old container drains: the next deploy takes the lock over after the ttl, points traffic back first and loses no request", async () => {
     reportOnFailure();
     const loads = ADDRESSES.map((address) => startLoad({ address, path: "/version", postPath: "/cgi-bin/whoami", host: SITE, connections: 4 }));
-    // In flight to h1's serving container across the switch: its drain lasts until this ends.
-    const slow = getOnce(ADDRESSES[0], "/cgi-bin/slow?seconds=8", SITE);
+    // In flight to h1's serving container across the switch: its drain lasts until this ends. 25 s
+    // (within drain_timeout and Caddy's response_timeout, 30 s each) so the kill comes during the
+    // drain however slowly a loaded machine gets the deploy to the switch.
+    const slow = getOnce(ADDRESSES[0], "/cgi-bin/slow?seconds=25", SITE);
     await delay(300);
     const child = project.spawn(["deploy"], { VERSION: "v4" });
     let output = "";

@@ -1,9 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { mainCaddyfile, siteFile } from "../../src/commands/caddy.js";
+import { toShell } from "../../src/commands/shell.js";
 import { proxyRunSettings, proxySettings } from "../../src/config/proxy.js";
-import { deploy } from "../../src/flows/deploy.js";
+import { deploy, redeploy, rollback } from "../../src/flows/deploy.js";
 import { describeProbe, likelyCause } from "../../src/flows/proxy/caddy.js";
-import type { DryRunTransport } from "../../src/transport/dry-run.js";
+import { DryRunTransport } from "../../src/transport/dry-run.js";
+import type { HostSession } from "../../src/transport/types.js";
 import { configFrom } from "../support/config.js";
 import { TestFlowContext } from "../support/flow-context.js";
 
@@ -53,7 +55,7 @@ describe("deploy with the Caddy driver", () => {
     expect(at("ls -1 .mrsk/proxy/live")).toBeGreaterThan(at("curl "));
     const switched = at("docker network disconnect mrsk app-web-");
     expect(switched).toBeGreaterThan(at("ls -1 .mrsk/proxy/live"));
-    expect(seq[switched]).toBe("docker network disconnect mrsk app-web-999 && docker network connect --alias app-web.live-b mrsk app-web-999 && touch .mrsk/proxy/live/app-web.b");
+    expect(seq[switched]).toBe("docker network disconnect mrsk app-web-999 && docker network connect --alias app-web.live-b mrsk app-web-999 && mkdir -p .mrsk/proxy/live && touch .mrsk/proxy/live/app-web.b");
     const polls = seq.filter((l) => l === "docker exec mrsk-proxy wget -qO- http://localhost:2019/reverse_proxy/upstreams").length;
     expect(polls).toBeGreaterThanOrEqual(3);
     expect(at("docker stop -t 30 app-web-1")).toBeGreaterThan(seq.lastIndexOf("docker exec mrsk-proxy wget -qO- http://localhost:2019/reverse_proxy/upstreams"));
@@ -146,6 +148,139 @@ describe("deploy after a failed one that could not clean up", () => {
     await expect(deploy(ctx, { skipPush: true })).rejects.toThrow(/did not become healthy/);
     expect(lines(ctx).filter((l) => l.startsWith("docker start app-web-1 ; docker rm --force app-web-999"))).toHaveLength(3);
     expect(ctx.events).toContainEqual({ type: "warn", message: "dockerd does not answer; rolling back app-web-999 once it does", host: "1.1.1.1" });
+  });
+});
+
+describe("the first switch on a host set up by a release without slots", () => {
+  // That release's site file routes only `app-web.live` and its host has no `.mrsk/proxy/live`.
+  const OLD_SITE = "# mrsk service=app role=web destination= hosts=app.example.com digest=0000";
+  const SWITCH_TO_B = "docker network disconnect mrsk app-web-999 && docker network connect --alias app-web.live-b mrsk app-web-999 && mkdir -p .mrsk/proxy/live && touch .mrsk/proxy/live/app-web.b";
+  const PREPARE = "docker network inspect mrsk >/dev/null 2>&1 || docker network create mrsk >/dev/null 2>&1 ; mkdir -p .mrsk/proxy/sites .mrsk/proxy/certs .mrsk/proxy/live ; docker container inspect --format '{{.State.Running}}' mrsk-proxy 2>/dev/null ; head -qn1 .mrsk/proxy/Caddyfile .mrsk/proxy/sites/*.caddy 2>/dev/null ; true";
+  const RELOAD = "docker exec mrsk-proxy caddy reload --config /etc/caddy/Caddyfile --adapter caddyfile";
+
+  for (const [name, run] of [
+    ["redeploy", (ctx: TestFlowContext) => redeploy(ctx, { skipPush: true })],
+    ["rollback", (ctx: TestFlowContext) => rollback(ctx, "999", {})],
+  ] as const) {
+    it(`${name} writes the slot-aware site file and reloads the proxy before the new container starts, and makes the marker directory when switching`, async () => {
+      const ctx = context({ proxy: "true", sites: [OLD_SITE] });
+      (ctx.transportImpl as DryRunTransport).answer("1.1.1.1", (l) => l.startsWith("docker image ls"), "999\n1");
+      await run(ctx);
+      const seq = lines(ctx);
+      const prepare = seq.indexOf(PREPARE);
+      expect(prepare).toBeGreaterThan(-1);
+      expect(seq.slice(prepare + 1, prepare + 4)).toEqual(["upload .mrsk/proxy/Caddyfile (mode 644)", "upload .mrsk/proxy/sites/app-web.caddy (mode 644)", RELOAD]);
+      expect(seq.findIndex((l) => l.includes("docker run --detach"))).toBeGreaterThan(prepare + 3);
+      expect(seq).toContain(SWITCH_TO_B);
+      expect(seq.some((l) => l.startsWith("docker container start mrsk-proxy"))).toBe(false);
+    });
+  }
+
+  it("redeploy leaves a stopped proxy stopped and a role in maintenance on its maintenance page", async () => {
+    const main = mainCaddyfile(proxyRunSettings(config)).split("\n")[0]!;
+    const ctx = context({ proxy: "false", sites: [main, "# mrsk service=app role=web destination= hosts=app.example.com maintenance=on digest=1111"] });
+    await redeploy(ctx, { skipPush: true });
+    const seq = lines(ctx);
+    expect(seq).toContain(PREPARE);
+    expect(seq.some((l) => l.startsWith("upload .mrsk/proxy") || l.includes("caddy reload") || l.startsWith("docker container start mrsk-proxy"))).toBe(false);
+    expect(seq).toContain(SWITCH_TO_B);
+  });
+});
+
+describe("a host that runs a newer container a failed deploy left next to the serving one", () => {
+  // app-web-5 never took traffic: it holds no slot alias. app-web-1 holds slot a, which serves.
+  const RUNNING = "app-web-5\trunning\tweb\tdhh/app:5\tx\napp-web-1\trunning\tweb\tdhh/app:1\tx";
+  const ALIASES = "docker inspect --format '{{.Name}} {{json (index .NetworkSettings.Networks \"mrsk\").Aliases}}' app-web-5 app-web-1";
+
+  it("takes the container holding the serving slot's alias as the old one, stops the stray with it, and a rollback restarts only the serving one", async () => {
+    const ctx = context({ running: RUNNING });
+    const t = ctx.transportImpl as DryRunTransport;
+    t.answer("1.1.1.1", (l) => l.startsWith("docker inspect --format '{{.Name}} {{json"), '/app-web-5 null\n/app-web-1 ["app-web.live","0123456789ab"]');
+    t.answer("1.1.1.1", (l) => l.startsWith("docker inspect --format '{{json"), '["app-web.live","0123456789ab"]');
+    t.answer("1.1.1.1", (l) => l.startsWith("docker stop -t 30 app-web-1"), "", 1);
+    await expect(deploy(ctx, { skipPush: true })).rejects.toThrow();
+    const seq = lines(ctx);
+    expect(seq).toContain(ALIASES);
+    const stop = seq.indexOf("docker stop -t 30 app-web-1 && docker stop -t 30 app-web-5");
+    expect(stop).toBeGreaterThan(-1);
+    expect(seq.slice(stop + 1)).toEqual([
+      "docker start app-web-1",
+      "docker inspect --format '{{json (index .NetworkSettings.Networks \"mrsk\").Aliases}}' app-web-1",
+      "rm -f .mrsk/proxy/live/app-web.b",
+      "docker exec mrsk-proxy wget -qO- http://localhost:2019/reverse_proxy/upstreams",
+      "docker exec mrsk-proxy wget -qO- http://localhost:2019/reverse_proxy/upstreams",
+      "docker exec mrsk-proxy wget -qO- http://localhost:2019/reverse_proxy/upstreams",
+      "docker exec mrsk-proxy wget -qO- http://localhost:2019/reverse_proxy/upstreams",
+      "docker start app-web-1 ; docker stop -t 30 app-web-999 ; docker rm --force app-web-999",
+      seq.at(-1)!,
+    ]);
+    expect(seq.some((l) => l.includes("docker start app-web-5"))).toBe(false);
+    expect(ctx.events.some((e) => e.type === "warn")).toBe(false);
+  });
+
+  it("warns, naming the host and the containers, when none of them holds the serving slot's alias", async () => {
+    const ctx = context({ running: RUNNING });
+    (ctx.transportImpl as DryRunTransport).answer("1.1.1.1", (l) => l.startsWith("docker inspect --format '{{.Name}} {{json"), "/app-web-5 null\n/app-web-1 null");
+    await deploy(ctx, { skipPush: true });
+    expect(ctx.events).toContainEqual({
+      type: "warn",
+      message: "None of app-web-5, app-web-1 holds the proxy slot that serves web; taking app-web-5 as the previous version and stopping app-web-1 with it",
+      host: "1.1.1.1",
+    });
+  });
+});
+
+/** A dry-run transport whose answers to matching commands on a host arrive late (a slow host). */
+class SlowTransport extends DryRunTransport {
+  constructor(
+    options: ConstructorParameters<typeof DryRunTransport>[0],
+    private readonly slow: { host: string; matches: (line: string) => boolean; ms: number },
+  ) {
+    super(options);
+  }
+
+  override async session(host: string): Promise<HostSession> {
+    const session = await super.session(host);
+    return {
+      ...session,
+      run: async (cmd, options) => {
+        if (host === this.slow.host && this.slow.matches(toShell(cmd))) await new Promise((r) => setTimeout(r, this.slow.ms));
+        return session.run(cmd, options);
+      },
+    };
+  }
+}
+
+describe("a switch that fails on one host while another is still switching", () => {
+  const two = configFrom(`
+service: app
+image: dhh/app
+servers: [1.1.1.1, 1.1.1.2]
+registry: { server: localhost:5000 }
+builder: { arch: amd64 }
+proxy: { host: app.example.com, app_port: 3000 }
+`);
+
+  it("rolls back only once every host's switch has ended, so no late marker flip follows the rollback", async () => {
+    const transport = new SlowTransport({ redact: (s) => s }, { host: "1.1.1.2", matches: (l) => l.startsWith("ls -1 .mrsk/proxy/live"), ms: 200 });
+    const ctx = new TestFlowContext(two, { dryRun: false, transport });
+    for (const host of ["1.1.1.1", "1.1.1.2"]) {
+      transport.answer(host, (l) => l.includes("docker ps --all --filter label=service=app"), "app-web-1\trunning\tweb\tdhh/app:1\tx");
+      transport.answer(host, (l) => l.startsWith("curl "), "200 0.003 ");
+      transport.answer(host, (l) => l.includes("wget"), "[]");
+      transport.answer(host, (l) => l.startsWith("docker inspect --format '{{json"), '["app-web.live","0123456789ab"]');
+    }
+    transport.answer("1.1.1.1", (l) => l.startsWith("docker network disconnect"), "", 1);
+    await expect(deploy(ctx, { skipPush: true })).rejects.toThrow();
+    const seq = transport.recorded().flatMap((r) => (r.kind === "run" ? [`${r.host} ${r.line}`] : []));
+    const lateSwitch = seq.findIndex((l) => l.startsWith("1.1.1.2 docker network disconnect mrsk app-web-999"));
+    expect(lateSwitch).toBeGreaterThan(-1);
+    expect(seq[lateSwitch]).toBe(
+      "1.1.1.2 docker network disconnect mrsk app-web-999 && docker network connect --alias app-web.live-b mrsk app-web-999 && mkdir -p .mrsk/proxy/live && touch .mrsk/proxy/live/app-web.b",
+    );
+    const rollbackStarts = seq.findIndex((l) => l.endsWith("docker start app-web-1"));
+    expect(rollbackStarts).toBeGreaterThan(lateSwitch);
+    expect(seq.slice(rollbackStarts)).toContain("1.1.1.2 rm -f .mrsk/proxy/live/app-web.b");
   });
 });
 

@@ -58,6 +58,7 @@ readiness_delay: 0
 const ENSURE = "docker network inspect mrsk >/dev/null 2>&1 || docker network create mrsk >/dev/null 2>&1";
 const PS_ALL = `docker ps --all --filter label=service=app --filter label=destination= --format '{{.Names}}\t{{.State}}\t{{.Label "role"}}\t{{.Image}}\t{{.CreatedAt}}'`;
 const PLAN = `mkdir -p .mrsk/app/env/roles ; ${ENSURE} ; ${PS_ALL}`;
+const PROXY_PREPARE = `${ENSURE} ; mkdir -p .mrsk/proxy/sites .mrsk/proxy/certs .mrsk/proxy/live ; docker container inspect --format '{{.State.Running}}' mrsk-proxy 2>/dev/null ; head -qn1 .mrsk/proxy/Caddyfile .mrsk/proxy/sites/*.caddy 2>/dev/null ; true`;
 const HEALTH = (name: string) => `docker inspect --format '{{.Name}} {{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}{{end}} {{.RestartCount}}' ${name}`;
 const TOOL_ENV = (name: string, host: string) =>
   `--env MRSK_CONTAINER_NAME=${name} --env MRSK_VERSION=999 --env MRSK_HOST=${host} --env KAMAL_CONTAINER_NAME=${name} --env KAMAL_VERSION=999 --env KAMAL_HOST=${host}`;
@@ -108,7 +109,7 @@ describe("a fleet with a role without a proxy and an accessory on hosts of their
       `${audit("Booted app version 999", "web")} && ${RUN_WEB}`,
       PROBE_WEB,
       "ls -1 .mrsk/proxy/live 2>/dev/null ; true",
-      "docker network disconnect mrsk app-web-999 && docker network connect --alias app-web.live-b mrsk app-web-999 && touch .mrsk/proxy/live/app-web.b",
+      "docker network disconnect mrsk app-web-999 && docker network connect --alias app-web.live-b mrsk app-web-999 && mkdir -p .mrsk/proxy/live && touch .mrsk/proxy/live/app-web.b",
       ...AFTER_BOOT,
       UNLOCK,
     ]);
@@ -145,7 +146,9 @@ describe("a fleet with a role without a proxy and an accessory on hosts of their
     for (const run of [(ctx: TestFlowContext) => bootApp(ctx), (ctx: TestFlowContext) => rollback(ctx, "999", {})]) {
       const ctx = fleetContext(fleet, deployed);
       await run(ctx);
-      for (const host of ["1.1.1.1", "1.1.1.2"]) expect(lines(ctx, host).filter((l) => l.includes("docker network inspect"))).toEqual([PLAN]);
+      // The proxy host's files are read first (a host set up by an earlier release may route without slots).
+      expect(lines(ctx, "1.1.1.1").filter((l) => l.includes("docker network inspect"))).toEqual([PROXY_PREPARE, PLAN]);
+      expect(lines(ctx, "1.1.1.2").filter((l) => l.includes("docker network inspect"))).toEqual([PLAN]);
       expect(lines(ctx, "1.1.1.2")).toContain(`${audit("Booted app version 999", "jobs")} && ${RUN_JOBS}`);
       expect(lines(ctx, "1.1.1.2")).toContain("docker stop -t 30 app-jobs-998");
     }

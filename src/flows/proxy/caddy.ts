@@ -2,7 +2,9 @@ import {
   PROXY_NETWORK,
   certificateDirectory,
   containerAliases,
+  containersAliases,
   listSlotMarkers,
+  parseContainersAliases,
   otherSlot,
   parseUpstreamRequests,
   routeToSlot,
@@ -35,6 +37,7 @@ import { MrskError } from "../../errors.js";
 import { onHosts } from "../../transport/fanout.js";
 import type { HostSession } from "../../transport/types.js";
 import { BootError } from "../boot.js";
+import { settleAll } from "../settle.js";
 import { DIAGNOSIS_LOG_LINES, formatDiagnosis, parseDiagnosis, stateHint } from "../diagnosis.js";
 import type { FlowContext } from "../context.js";
 import { sleep } from "../with-lock.js";
@@ -60,17 +63,18 @@ export const caddyDriver: ProxyDriver = {
   async ensureRunning(ctx: FlowContext, config: Config, hosts: readonly string[]): Promise<void> {
     if (hosts.length === 0) return;
     ctx.output.phase(`Ensuring the proxy runs on ${hosts.join(", ")}`);
-    const transport = await ctx.transport();
-    // Read every host first: a conflict anywhere stops the deploy before any host changes.
-    const states = await onHosts(transport, hosts, async (session) => parseProxyHostState((await session.run(prepareProxyHost())).stdout));
-    const plans = hosts.map((host, i) => planHost(config, host, states[i]!));
-    const conflicts = plans.flatMap((p) => p.conflicts);
-    if (conflicts.length > 0) {
-      throw new MrskError(`Another app on these hosts already serves the same host names:\n${conflicts.map((c) => `    ${c}`).join("\n")}`, {
-        hint: "give this app other proxy.host names, or remove the other app's routes first",
-      });
-    }
-    await onHosts(transport, hosts, async (session) => applyPlan(ctx, config, session, plans[hosts.indexOf(session.host)]!));
+    await syncHosts(ctx, config, hosts, { start: true });
+  },
+
+  async refreshRoutes(ctx: FlowContext, config: Config, hosts: readonly string[]): Promise<void> {
+    if (hosts.length === 0) return;
+    await syncHosts(ctx, config, hosts, { start: false });
+  },
+
+  async servingContainer(session: HostSession, role: Role, candidates: readonly string[]): Promise<string | undefined> {
+    const serving = servingSlot(role, (await session.run(listSlotMarkers())).stdout);
+    const aliases = parseContainersAliases((await session.run(containersAliases(candidates), { tolerate: true })).stdout);
+    return candidates.find((name) => slotOfAliases(role, aliases.get(name) ?? "") === serving);
   },
 
   async probe(_ctx: FlowContext, config: Config, slot: BootSlot, signal?: AbortSignal): Promise<void> {
@@ -81,7 +85,7 @@ export const caddyDriver: ProxyDriver = {
     const proxied = slots.filter((s) => s.role.proxied);
     if (proxied.length === 0) return;
     ctx.output.phase(`Switching traffic to ${[...new Set(proxied.map((s) => s.newName))].join(", ")}`);
-    await Promise.all(
+    await settleAll(
       proxied.map(async (slot) => {
         const serving = servingSlot(slot.role, (await slot.session.run(listSlotMarkers())).stdout);
         await slot.session.run(switchToSlot(slot.role, otherSlot(serving), slot.newName));
@@ -91,7 +95,7 @@ export const caddyDriver: ProxyDriver = {
   },
 
   async restoreTraffic(ctx: FlowContext, config: Config, slots: readonly BootSlot[], signal?: AbortSignal): Promise<void> {
-    await Promise.all(
+    await settleAll(
       slots
         .filter((s) => s.role.proxied && s.oldName !== undefined)
         .map(async (slot) => {
@@ -133,6 +137,24 @@ async function drainSlot(ctx: FlowContext, config: Config, boot: BootSlot, slot:
   }
 }
 
+/**
+ * Reads every host first (a conflict anywhere stops before any host changes), then writes the files
+ * whose digests differ, reloading a running proxy only then. Without `start`, a stopped proxy stays
+ * stopped and a role in maintenance keeps its maintenance page (`app live` writes its routes).
+ */
+async function syncHosts(ctx: FlowContext, config: Config, hosts: readonly string[], options: { start: boolean }): Promise<void> {
+  const transport = await ctx.transport();
+  const states = await onHosts(transport, hosts, async (session) => parseProxyHostState((await session.run(prepareProxyHost())).stdout));
+  const plans = hosts.map((host, i) => planHost(config, host, states[i]!, { keepMaintenance: !options.start }));
+  const conflicts = plans.flatMap((p) => p.conflicts);
+  if (conflicts.length > 0) {
+    throw new MrskError(`Another app on these hosts already serves the same host names:\n${conflicts.map((c) => `    ${c}`).join("\n")}`, {
+      hint: "give this app other proxy.host names, or remove the other app's routes first",
+    });
+  }
+  await onHosts(transport, hosts, async (session) => applyPlan(ctx, config, session, plans[hosts.indexOf(session.host)]!, options));
+}
+
 interface HostPlan {
   host: string;
   running: boolean | undefined;
@@ -142,14 +164,15 @@ interface HostPlan {
 }
 
 /** What must change on a host: the main Caddyfile and this app's site files whose digests differ. */
-function planHost(config: Config, host: string, state: ProxyHostState): HostPlan {
+function planHost(config: Config, host: string, state: ProxyHostState, options: { keepMaintenance: boolean }): HostPlan {
   const main = mainCaddyfile(proxyRunSettings(config));
   const roles = config.proxiedRoles.filter((r) => r.hosts.includes(host));
   const sites = roles.map((role) => {
     const settings = proxySettings(config, role);
     const content = siteFile(config, role, settings);
     const current = state.sites.get(siteFileName(role));
-    return { role, settings, content: current?.digest === digestOf(content) ? undefined : content };
+    const keep = current?.digest === digestOf(content) || (options.keepMaintenance && current?.maintenance === "on");
+    return { role, settings, content: keep ? undefined : content };
   });
   const conflicts: string[] = [];
   for (const { role, settings } of sites) {
@@ -170,7 +193,7 @@ function digestOf(content: string): string | undefined {
   return parseHeader(content.slice(0, content.indexOf("\n")))?.digest;
 }
 
-async function applyPlan(ctx: FlowContext, config: Config, session: HostSession, plan: HostPlan): Promise<void> {
+async function applyPlan(ctx: FlowContext, config: Config, session: HostSession, plan: HostPlan, options: { start: boolean }): Promise<void> {
   let changed = false;
   if (plan.mainContent !== undefined) {
     await session.upload(".mrsk/proxy/Caddyfile", plan.mainContent, 0o644);
@@ -183,6 +206,7 @@ async function applyPlan(ctx: FlowContext, config: Config, session: HostSession,
     changed = true;
   }
   const run = proxyRunSettings(config);
+  if (plan.running !== true && !options.start) return;
   if (plan.running !== true) {
     const started = await session.run(startOrRunProxy(run), { tolerate: true });
     if (started.exitCode === 0) return;

@@ -29,6 +29,17 @@ export interface ProxyDriver {
   /** Starts the proxy on those of `hosts` where it is not running. */
   ensureRunning(ctx: FlowContext, config: Config, hosts: readonly string[]): Promise<void>;
   /**
+   * Before a boot that does not start the proxy (redeploy, rollback, `app boot`): makes the hosts'
+   * proxy files the ones this release switches with (a host set up by an earlier release may route
+   * otherwise), without starting a proxy that is not running.
+   */
+  refreshRoutes?(ctx: FlowContext, config: Config, hosts: readonly string[]): Promise<void>;
+  /**
+   * Of several running containers of a role on a host, the one the proxy sends traffic to; undefined
+   * when none of them is.
+   */
+  servingContainer?(session: HostSession, role: Role, candidates: readonly string[]): Promise<string | undefined>;
+  /**
    * Waits until a proxied role's new container can take traffic, probing it the way the proxy
    * will reach it. Without it, Docker's health status decides (the Traefik way).
    */

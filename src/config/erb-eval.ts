@@ -546,12 +546,27 @@ const NIL_METHODS: Readonly<Record<string, Method<null>>> = {
   to_f: () => new RubyFloat(0),
 };
 
-const RUBY_SPACE = "[\\0\\t\\n\\v\\f\\r ]";
+// Ruby's String#strip whitespace. The strips below are loops, not `[…]+$` regexes: V8 backtracks
+// those in time quadratic in the length of a long inner run of spaces, and a signal cannot
+// interrupt a running regex.
+const RUBY_SPACE = new Set(["\0", "\t", "\n", "\v", "\f", "\r", " "]);
+
+function lstrip(s: string): string {
+  let start = 0;
+  while (start < s.length && RUBY_SPACE.has(s[start]!)) start++;
+  return s.slice(start);
+}
+
+function rstrip(s: string): string {
+  let end = s.length;
+  while (end > 0 && RUBY_SPACE.has(s[end - 1]!)) end--;
+  return s.slice(0, end);
+}
 
 const STRING_METHODS: Readonly<Record<string, Method<string>>> = {
-  strip: (s) => s.replace(new RegExp(`^${RUBY_SPACE}+|${RUBY_SPACE}+$`, "g"), ""),
-  lstrip: (s) => s.replace(new RegExp(`^${RUBY_SPACE}+`), ""),
-  rstrip: (s) => s.replace(new RegExp(`${RUBY_SPACE}+$`), ""),
+  strip: (s) => lstrip(rstrip(s)),
+  lstrip: (s) => lstrip(s),
+  rstrip: (s) => rstrip(s),
   chomp: (s, args) => chomp(s, args[0]),
   to_i: (s) => stringToI(s),
   to_f: (s) => stringToF(s),
@@ -670,7 +685,12 @@ function chomp(s: string, suffixArg: unknown): string {
   if (suffixArg === undefined || suffixArg === "\n") return s.replace(/(\r\n|\n|\r)$/, "");
   if (suffixArg === null) return s;
   const suffix = stringArgument(suffixArg);
-  if (suffix === "") return s.replace(/(\r?\n)+$/, "");
+  if (suffix === "") {
+    // Every trailing "\n" or "\r\n", as (\r?\n)+$ would, without its quadratic backtracking.
+    let end = s.length;
+    while (s[end - 1] === "\n") end -= s[end - 2] === "\r" ? 2 : 1;
+    return s.slice(0, end);
+  }
   return s.endsWith(suffix) ? s.slice(0, s.length - suffix.length) : s;
 }
 

@@ -133,7 +133,8 @@ class RubyValueBuilder {
     if (value instanceof RubyFloat) return value;
     if (typeof value === "number" || typeof value === "bigint") return new RubyFloat(Number(value));
     if (typeof value === "string") {
-      const parsed = /^\s*[-+]?(\d[\d_]*)?(\.\d[\d_]*)?([eE][-+]?\d+)?\s*$/.test(value) ? Number(value.replace(/_/g, "")) : NaN;
+      // trim() drops exactly what \s matches; /^\s*…\s*$/ itself backtracks quadratically on spaces.
+      const parsed = /^[-+]?(\d[\d_]*)?(\.\d[\d_]*)?([eE][-+]?\d+)?$/.test(value.trim()) ? Number(value.replace(/_/g, "")) : NaN;
       if (!Number.isNaN(parsed) && value.trim() !== "") return new RubyFloat(parsed);
       throw this.error(node, `invalid value for Float(): ${JSON.stringify(value)}`);
     }
@@ -366,11 +367,23 @@ function syntaxConfigError(error: YAMLError, text: string, file: string, lines: 
   ]);
 }
 
+/**
+ * The value of a `key: value` line: what /^\s*(?:-\s+)?[^:#]+:\s+(.*)$/ captures on one line,
+ * without that regex's quadratic backtracking over a long line of spaces and no colon.
+ */
+function mappingValue(lineText: string): string | undefined {
+  const colon = lineText.indexOf(":");
+  if (colon < 1 || lineText.lastIndexOf("#", colon) >= 0) return undefined;
+  const afterColon = lineText.slice(colon + 1);
+  const value = afterColon.trimStart();
+  return value.length < afterColon.length ? value : undefined;
+}
+
 function syntaxHint(error: YAMLError, lineText: string): string | undefined {
   if (error.code === "TAB_AS_INDENT" || /^\s*\t/.test(lineText)) {
     return "YAML does not allow tabs for indentation: indent with spaces";
   }
-  const value = /^\s*(?:-\s+)?[^:#]+:\s+(.*)$/.exec(lineText)?.[1] ?? /^\s*-\s+(.*)$/.exec(lineText)?.[1];
+  const value = mappingValue(lineText) ?? /^\s*-\s+(.*)$/.exec(lineText)?.[1];
   if (value !== undefined && /^[*&%@`]/.test(value)) {
     return `a value starting with ${value[0]} must be quoted, e.g. "${value.replace(/"/g, '\\"')}"`;
   }

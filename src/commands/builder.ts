@@ -178,8 +178,19 @@ export function buildxPush(config: Config, builder: BuildxBuilder, version: stri
   );
 }
 
-/** `docker build` for this machine's architecture, then push both tags. */
+/**
+ * `docker build` for this machine's architecture, then push both tags. The classic builder has no
+ * `--secret id=…,env=…` (only buildx reads a build secret from the environment), and Docker's
+ * own error for it does not say so: `builder.secrets` is refused here, before anything runs.
+ */
 export function buildThenPush(config: Config, version: string, options: { noCache?: boolean } = {}): Cmd {
+  const secrets = config.builder.secrets;
+  if (secrets.length > 0) {
+    throw new MrskError(
+      `builder.secrets (${secrets.join(", ")}) needs the docker buildx plugin on this machine: \`docker buildx version\` fails, and the classic \`docker build\` cannot pass build secrets from the environment`,
+      { hint: "install the buildx plugin (Debian: docker-buildx; Docker's packages: docker-buildx-plugin), or build without builder.secrets" },
+    );
+  }
   return combine(
     docker("build", ...tags(config, version), ...buildOptions(config), ...(options.noCache === true ? ["--no-cache"] : []), config.builder.context),
     docker("push", config.imageRef(version)),

@@ -63,6 +63,7 @@ export async function buildAndPush(ctx: FlowContext, config: Config, version: st
   const useBuildx = (await local.run(buildxAvailable(), { tolerate: true })).exitCode === 0;
   const env = buildSecretsEnv(config);
   if (!useBuildx) {
+    const build = buildThenPush(config, version, options);
     const wanted = resolveBuilder(config);
     if (wanted.driver !== "docker" || wanted.remote !== undefined || wanted.platforms.length > 1) {
       if (config.builder.remote !== undefined) {
@@ -73,7 +74,7 @@ export async function buildAndPush(ctx: FlowContext, config: Config, version: st
       ctx.output.warn("docker buildx is not available: building for this machine's architecture with docker build");
     }
     ctx.output.phase(`Building ${config.imageRef(version)}`);
-    await local.run(buildThenPush(config, version, options), { echo: true, env, cwd: ctx.cwd });
+    await local.run(build, { echo: true, env, cwd: ctx.cwd });
     return;
   }
 

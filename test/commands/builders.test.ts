@@ -1,3 +1,4 @@
+import { MrskError } from "../../src/errors.js";
 import { describe, expect, it } from "vitest";
 import { accessoryMounts, makeAccessoryDirectories, runAccessory } from "../../src/commands/accessory.js";
 import { auditLine, readAudit, recordAudit } from "../../src/commands/audit.js";
@@ -93,15 +94,32 @@ describe("builder commands", () => {
     expect(toShell(removeBuilder(builder)!)).toBe("docker buildx rm mrsk-app-multiarch");
   });
 
-  it("build natively then push both tags without buildx, secrets as BuildKit secrets", () => {
-    const c = configFrom(`${MRSK_MINIMAL}builder:\n  multiarch: false\n  args:\n    RUBY_VERSION: 3.2.0\n  secrets: [GITHUB_TOKEN]\n  dockerfile: Dockerfile.production\n`, {
-      env: { ...MRSK_SECRETS, GITHUB_TOKEN: "gh" },
-    });
+  it("build natively then push both tags without buildx", () => {
+    const c = configFrom(`${MRSK_MINIMAL}builder:\n  multiarch: false\n  args:\n    RUBY_VERSION: 3.2.0\n  dockerfile: Dockerfile.production\n`, { env: MRSK_SECRETS });
     expect(toShell(buildThenPush(c, "999"))).toBe(
-      "docker build -t dhh/app:999 -t dhh/app:latest --label service=app --build-arg RUBY_VERSION=3.2.0 --secret id=GITHUB_TOKEN,env=GITHUB_TOKEN --file Dockerfile.production . && docker push dhh/app:999 && docker push dhh/app:latest",
+      "docker build -t dhh/app:999 -t dhh/app:latest --label service=app --build-arg RUBY_VERSION=3.2.0 --file Dockerfile.production . && docker push dhh/app:999 && docker push dhh/app:latest",
     );
     expect(toShell(buildThenPush(c, "999", { noCache: true }))).toMatch(/ --file Dockerfile.production --no-cache \. && docker push/);
   });
+
+  it("refuses builder.secrets without buildx: the classic docker build has no --secret env=", () => {
+    const c = configFrom(`${MRSK_MINIMAL}builder:\n  multiarch: false\n  secrets: [GITHUB_TOKEN, NPM_TOKEN]\n`, {
+      env: { ...MRSK_SECRETS, GITHUB_TOKEN: "gh", NPM_TOKEN: "npm" },
+    });
+    let refusal: unknown;
+    try {
+      buildThenPush(c, "999");
+    } catch (error) {
+      refusal = error;
+    }
+    expect(refusal).toBeInstanceOf(MrskError);
+    expect(refusal).toMatchObject({
+      message:
+        "builder.secrets (GITHUB_TOKEN, NPM_TOKEN) needs the docker buildx plugin on this machine: `docker buildx version` fails, and the classic `docker build` cannot pass build secrets from the environment",
+      hint: "install the buildx plugin (Debian: docker-buildx; Docker's packages: docker-buildx-plugin), or build without builder.secrets",
+    });
+  });
+
 
   it("take Kamal 2's arch list", () => {
     const c = configFrom(`${MRSK_MINIMAL}builder:\n  arch: [arm64]\n`, { env: MRSK_SECRETS });

@@ -65,6 +65,14 @@ describe("without the buildx plugin", () => {
     expect(localLines(ctx).at(-1)).toMatch(/^docker build -t dhh\/app:999 /);
     expect(ctx.events).toContainEqual(expect.objectContaining({ type: "warn", message: "docker buildx is not available: building for this machine's architecture with docker build" }));
   });
+  it("refuses builder.secrets before any docker build runs", async () => {
+    const ctx = new TestFlowContext(kamal("  arch: amd64\n  driver: docker\n  secrets: [BUILD_TOKEN]\n"));
+    answer(ctx, /^docker buildx version$/, "", 1);
+    await expect(pushImage(ctx)).rejects.toThrow(
+      "builder.secrets (BUILD_TOKEN) needs the docker buildx plugin on this machine: `docker buildx version` fails, and the classic `docker build` cannot pass build secrets from the environment",
+    );
+    expect(localLines(ctx).filter((l) => /^docker (build|push) /.test(l))).toEqual([]);
+  });
 });
 
 describe("building with buildx", () => {

@@ -120,14 +120,31 @@ export async function configuredBuilder(ctx: FlowContext, config: Config): Promi
 
 const MISSING_BUILDER = /no builder .*found|does not exist|context .*not found/i;
 
-function buildkitFailure(builder: BuildxBuilder, stderr: string): MrskError {
-  const reason = stderr.trim().split("\n").filter((l) => /error/i.test(l)).at(-1) ?? stderr.trim().split("\n").at(-1) ?? "";
+/**
+ * Why the builder did not start. Only output that shows the moby/buildkit image (what
+ * `--bootstrap` pulls for the docker-container driver) is blamed on that image; anything else (an
+ * SSH builder host that does not answer, a cloud builder without a login) is Docker's own output.
+ */
+function buildkitFailure(builder: BuildxBuilder, output: string): MrskError {
+  const lines = output.trim().split("\n");
   const where = builder.remote === undefined ? "" : ` (on ${builder.remote})`;
+  if (!/moby\/buildkit/.test(output)) {
+    const reason = output.trim() === "" ? "docker printed nothing" : lines.map((l) => l.replace(/^ERROR:\s*/, "")).join("\n");
+    return new MrskError(`The ${builder.driver} builder ${builder.name}${where} could not start: ${reason}`, {
+      hint:
+        builder.remote !== undefined
+          ? `\`docker -H ${builder.remote} version\` must work from this machine without a prompt`
+          : builder.driver.startsWith("cloud ")
+            ? "cloud builders need `docker login` to Docker Hub with access to that builder"
+            : `\`docker buildx inspect --bootstrap ${builder.name}\` shows the same error`,
+    });
+  }
+  const reason = lines.filter((l) => /error/i.test(l)).at(-1) ?? lines.at(-1) ?? "";
   const what =
     builder.platforms.length > 1
       ? `Building for ${builder.platforms.join(" and ")} needs the ${builder.driver} driver, which runs BuildKit in a container from the moby/buildkit image`
       : `The ${builder.driver} driver runs BuildKit in a container from the moby/buildkit image`;
-  return new MrskError(`${what}, and the builder ${builder.name}${where} could not start it: ${reason.replace(/^ERROR:\s*/, "")}`, {
+  return new MrskError(`${what}, and the builder ${builder.name}${where} could not start it: ${reason.replace(/^(#\d+ )?ERROR:\s*/, "")}`, {
     hint:
       "where that image cannot be pulled, either build for one platform with Docker's own BuildKit " +
       "(`builder: {multiarch: false}` in an MRSK config, `builder: {arch: amd64, driver: docker}` in a Kamal 2 one), " +

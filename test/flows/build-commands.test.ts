@@ -115,7 +115,12 @@ describe("building with buildx", () => {
 
   it("multiarch without a pullable moby/buildkit fails before building, says why and offers the two ways out", async () => {
     const ctx = new TestFlowContext(configFrom(MRSK_MINIMAL, { env: MRSK_SECRETS }));
-    answer(ctx, /inspect --bootstrap/, 'ERROR: Error response from daemon: Get "https://registry-1.docker.io/v2/": dial tcp: lookup registry-1.docker.io: no such host', 1);
+    answer(
+      ctx,
+      /inspect --bootstrap/,
+      '#1 [internal] booting buildkit\n#1 pulling image moby/buildkit:buildx-stable-1\n#1 ERROR: Error response from daemon: Get "https://registry-1.docker.io/v2/": dial tcp: lookup registry-1.docker.io: no such host',
+      1,
+    );
     await expect(pushImage(ctx)).rejects.toMatchObject({
       message:
         "Building for linux/amd64 and linux/arm64 needs the docker-container driver, which runs BuildKit in a container from the moby/buildkit image, and the builder mrsk-app-multiarch could not start it: " +
@@ -123,6 +128,26 @@ describe("building with buildx", () => {
       hint: expect.stringMatching(/`builder: \{multiarch: false\}`.*`builder: \{arch: amd64, driver: docker\}`.*remote builder of the target architecture/),
     });
     expect(localLines(ctx).some((l) => l.startsWith("docker buildx build"))).toBe(false);
+  });
+
+  it("a docker-container builder on an SSH host that does not answer reports Docker's error and the host, not moby/buildkit", async () => {
+    const ctx = new TestFlowContext(kamal("  arch: arm64\n  driver: docker-container\n  remote: ssh://root@10.0.0.5\n  local: false\n"));
+    answer(ctx, /inspect --bootstrap/, "ERROR: error during connect: ssh: connect to host 10.0.0.5 port 22: Connection refused", 1);
+    const failure = pushImage(ctx);
+    await expect(failure).rejects.toMatchObject({
+      message: expect.stringMatching(/^The docker-container builder \S+ \(on ssh:\/\/root@10\.0\.0\.5\) could not start: error during connect: ssh: connect to host 10\.0\.0\.5 port 22: Connection refused$/),
+      hint: "`docker -H ssh://root@10.0.0.5 version` must work from this machine without a prompt",
+    });
+    await expect(failure).rejects.not.toThrow(/moby\/buildkit/);
+  });
+
+  it("a cloud builder that does not start reports Docker's error", async () => {
+    const ctx = new TestFlowContext(kamal("  arch: amd64\n  driver: cloud acme/main\n"));
+    answer(ctx, /inspect --bootstrap/, "ERROR: failed to connect: unauthorized: not logged in", 1);
+    await expect(pushImage(ctx)).rejects.toMatchObject({
+      message: "The cloud acme/main builder cloud-acme-main could not start: failed to connect: unauthorized: not logged in",
+      hint: "cloud builders need `docker login` to Docker Hub with access to that builder",
+    });
   });
 
   it("a builder created in this run that cannot start is removed again", async () => {
@@ -139,7 +164,7 @@ describe("building with buildx", () => {
     );
     answer(ctx, /inspect --bootstrap/, "", 1);
     (ctx.transportImpl as DryRunTransport).answer("localhost", (l) => !created && /inspect --bootstrap/.test(l), 'ERROR: no builder "mrsk-app-multiarch" found', 1);
-    await expect(pushImage(ctx)).rejects.toThrow(/could not start it/);
+    await expect(pushImage(ctx)).rejects.toThrow("The docker-container builder mrsk-app-multiarch could not start: docker printed nothing");
     expect(localLines(ctx).slice(2)).toEqual([
       "docker buildx inspect --bootstrap mrsk-app-multiarch",
       "docker buildx create --name mrsk-app-multiarch --driver docker-container",

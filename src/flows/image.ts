@@ -120,6 +120,10 @@ export async function configuredBuilder(ctx: FlowContext, config: Config): Promi
 
 const MISSING_BUILDER = /no builder .*found|does not exist|context .*not found/i;
 
+// What bootstrap prints when it cannot pull the BuildKit image: the image's name in its progress
+// (`pulling image moby/buildkit:…`), or the daemon failing to reach Docker Hub, where it lives.
+const BUILDKIT_IMAGE_PULL = /moby\/buildkit|registry-1\.docker\.io/;
+
 /**
  * Why the builder did not start. Only output that shows the moby/buildkit image (what
  * `--bootstrap` pulls for the docker-container driver) is blamed on that image; anything else (an
@@ -128,7 +132,7 @@ const MISSING_BUILDER = /no builder .*found|does not exist|context .*not found/i
 function buildkitFailure(builder: BuildxBuilder, output: string): MrskError {
   const lines = output.trim().split("\n");
   const where = builder.remote === undefined ? "" : ` (on ${builder.remote})`;
-  if (!/moby\/buildkit/.test(output)) {
+  if (!BUILDKIT_IMAGE_PULL.test(output)) {
     const reason = output.trim() === "" ? "docker printed nothing" : lines.map((l) => l.replace(/^ERROR:\s*/, "")).join("\n");
     return new MrskError(`The ${builder.driver} builder ${builder.name}${where} could not start: ${reason}`, {
       hint:

@@ -130,6 +130,12 @@ describe("building with buildx", () => {
     expect(localLines(ctx).some((l) => l.startsWith("docker buildx build"))).toBe(false);
   });
 
+  it("a bootstrap that cannot reach Docker Hub is the moby/buildkit pull too, even without the image's name", async () => {
+    const ctx = new TestFlowContext(configFrom(MRSK_MINIMAL, { env: MRSK_SECRETS }));
+    answer(ctx, /inspect --bootstrap/, 'ERROR: Error response from daemon: Get "https://registry-1.docker.io/v2/": dial tcp: lookup registry-1.docker.io: no such host', 1);
+    await expect(pushImage(ctx)).rejects.toThrow(/^Building for linux\/amd64 and linux\/arm64 needs the docker-container driver, which runs BuildKit in a container from the moby\/buildkit image/);
+  });
+
   it("a docker-container builder on an SSH host that does not answer reports Docker's error and the host, not moby/buildkit", async () => {
     const ctx = new TestFlowContext(kamal("  arch: arm64\n  driver: docker-container\n  remote: ssh://root@10.0.0.5\n  local: false\n"));
     answer(ctx, /inspect --bootstrap/, "ERROR: error during connect: ssh: connect to host 10.0.0.5 port 22: Connection refused", 1);

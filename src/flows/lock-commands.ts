@@ -1,5 +1,5 @@
 import type { Config } from "../config/model.js";
-import { matches } from "../config/selection.js";
+import { matches } from "../glob.js";
 import { MrskError } from "../errors.js";
 import type { HostSession } from "../transport/types.js";
 import type { FlowContext } from "./context.js";

@@ -1,6 +1,7 @@
 // OpenSSH known_hosts files: parsing, host matching and key fingerprints. Pure; the policy that
 // reads and appends the files lives in host-key-check.ts.
 import { createHash, createHmac } from "node:crypto";
+import { matches } from "../glob.js";
 
 export interface KnownHostEntry {
   readonly file: string;
@@ -59,8 +60,8 @@ export function entryMatchesName(entry: KnownHostEntry, name: string): boolean {
   let matched = false;
   for (const pattern of entry.hosts.toLowerCase().split(",")) {
     if (pattern.startsWith("!")) {
-      if (globMatches(pattern.slice(1), name)) return false;
-    } else if (globMatches(pattern, name)) {
+      if (matches(pattern.slice(1), name)) return false;
+    } else if (matches(pattern, name)) {
       matched = true;
     }
   }
@@ -69,15 +70,6 @@ export function entryMatchesName(entry: KnownHostEntry, name: string): boolean {
 
 function hashName(name: string, salt: Buffer): string {
   return createHmac("sha1", salt).update(name).digest("base64");
-}
-
-function globMatches(pattern: string, name: string): boolean {
-  if (!/[*?]/.test(pattern)) return pattern === name;
-  const source = pattern
-    .split("")
-    .map((ch) => (ch === "*" ? ".*" : ch === "?" ? "." : ch.replace(/[\\^$.|+()[\]{}]/g, "\\$&")))
-    .join("");
-  return new RegExp(`^${source}$`).test(name);
 }
 
 /** Decides whether `key`, presented by the host known as `name`, is the one on record. */

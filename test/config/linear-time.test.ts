@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { parseDotenv } from "../../src/config/dotenv.js";
 import { renderErb } from "../../src/config/erb.js";
 import { parseRubyYaml } from "../../src/config/ruby-yaml.js";
-import { matches } from "../../src/config/selection.js";
+import { matches } from "../../src/glob.js";
 import { ConfigError } from "../../src/errors.js";
 
 // Each input below made a backtracking regex run for seconds to hours (quadratic or worse in its

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { Config } from "../../src/config/model.js";
 import { Secrets } from "../../src/config/secrets.js";
-import { matches, select } from "../../src/config/selection.js";
+import { matches } from "../../src/glob.js";
+import { select } from "../../src/config/selection.js";
 
 const config = Config.build(
   {

@@ -2,6 +2,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { quote } from "../../commands/shell.js";
 import { MrskError } from "../../errors.js";
 import { shellOut } from "../shell-out.js";
 import { extractSecret, fetchSecrets } from "./commands.js";
@@ -105,7 +106,7 @@ function shimDirectory(): string {
   if (shims !== undefined) return shims;
   const directory = mkdtempSync(join(tmpdir(), "mrsk-shims-"));
   const bin = fileURLToPath(new URL("../../../bin/mrsk", import.meta.url));
-  const script = `#!/bin/sh\nexec ${shellQuote(process.execPath)} ${shellQuote(bin)} "$@"\n`;
+  const script = `#!/bin/sh\nexec ${quote(process.execPath)} ${quote(bin)} "$@"\n`;
   for (const name of ["kamal", "mrsk"]) {
     writeFileSync(join(directory, name), script);
     chmodSync(join(directory, name), 0o755);
@@ -113,8 +114,4 @@ function shimDirectory(): string {
   process.once("exit", () => rmSync(directory, { recursive: true, force: true }));
   shims = directory;
   return directory;
-}
-
-function shellQuote(text: string): string {
-  return `'${text.replace(/'/g, "'\\''")}'`;
 }

@@ -1,7 +1,7 @@
 import { setTimeout as delay } from "node:timers/promises";
-import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { onHost, rigUp, type RigState } from "./support/rig.js";
-import { APP_SECRET, containersOn, createProject, describeRig, resetHosts, sampleConfig, versionOn, type MrskRun, type Project } from "./support/project.js";
+import { APP_SECRET, containersOn, createProject, resetHosts, sampleConfig, versionOn, MrskRuns, type Project } from "./support/project.js";
 
 // The deploy lifecycle on two real hosts (sshd + dockerd each, a real registry with a password),
 // with the Traefik driver. The rig's Traefik is a stand-in that routes nothing, so which version
@@ -10,12 +10,8 @@ import { APP_SECRET, containersOn, createProject, describeRig, resetHosts, sampl
 const SERVICE = "lifecycle";
 let rig: RigState;
 let project: Project;
-let last: MrskRun | undefined;
-
-async function mrsk(args: string[], env: Record<string, string> = {}): Promise<MrskRun> {
-  last = await project.mrsk(args, env);
-  return last;
-}
+const runs = new MrskRuns(() => project, () => rig);
+const { mrsk, reportOnFailure } = runs;
 
 async function versionsEverywhere(): Promise<string[]> {
   return Promise.all([versionOn(1, SERVICE), versionOn(2, SERVICE)]);
@@ -35,12 +31,6 @@ afterAll(async () => {
   project?.remove();
   await resetHosts(rig);
 });
-
-function reportOnFailure(): void {
-  onTestFailed(async () => {
-    console.error(`mrsk output:\n${last?.output ?? "(none)"}\n\nrig state:\n${await describeRig(rig)}`);
-  });
-}
 
 describe("deploy lifecycle (Traefik driver, Traefik itself is a stand-in)", () => {
   it("setup from nothing boots v1 on every host, with secrets only in a 0600 env file", async () => {
@@ -119,7 +109,7 @@ describe("deploy lifecycle (Traefik driver, Traefik itself is a stand-in)", () =
   it("two deploys started at the same moment: exactly one proceeds", async () => {
     reportOnFailure();
     const [a, b] = await Promise.all([project.mrsk(["deploy", "-P"], { VERSION: "v3" }), project.mrsk(["deploy", "-P"], { VERSION: "v1" })]);
-    last = { exitCode: a.exitCode, stdout: a.stdout + b.stdout, stderr: a.stderr + b.stderr, output: `${a.output}\n---\n${b.output}` };
+    runs.last = { exitCode: a.exitCode, stdout: a.stdout + b.stdout, stderr: a.stderr + b.stderr, output: `${a.output}\n---\n${b.output}` };
     const exits = [a.exitCode, b.exitCode].sort();
     expect(exits).toEqual([0, 1]);
     const loser = a.exitCode === 1 ? a : b;
@@ -151,7 +141,7 @@ describe("deploy lifecycle (Traefik driver, Traefik itself is a stand-in)", () =
     for (let i = 0; i < 600 && !output.includes("to be healthy"); i++) await delay(50);
     child.kill("SIGINT");
     const result = await child;
-    last = { exitCode: result.exitCode ?? 1, stdout: String(result.stdout), stderr: String(result.stderr), output };
+    runs.last = { exitCode: result.exitCode ?? 1, stdout: String(result.stdout), stderr: String(result.stderr), output };
     expect(result.exitCode).toBe(130);
     expect(output).toContain("SIGINT: stopping, rolling back and releasing the deploy lock");
     expect(await versionsEverywhere()).toEqual(before);
@@ -169,7 +159,7 @@ describe("deploy lifecycle (Traefik driver, Traefik itself is a stand-in)", () =
     try {
       const before = await versionsEverywhere();
       const run = await wrong.mrsk(["deploy", "-P"], { VERSION: "v3" });
-      last = run;
+      runs.last = run;
       expect(run.exitCode).toBe(1);
       expect(run.stderr).toMatch(/Registry login to 10\.213\.0\.1:5000 as mrsk failed on 10\.213\.0\.1[12]/);
       expect(run.output).not.toContain("not-the-password");

@@ -2,9 +2,9 @@ import { execFile } from "node:child_process";
 import { setTimeout as delay } from "node:timers/promises";
 import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { describeLoad, getOnce, startLoad } from "../../tools/load.mjs";
-import { createProject, describeRig, proxyConfig, resetHosts, type MrskRun, type Project } from "./support/project.js";
+import { createProject, proxyConfig, resetHosts, MrskRuns, type Project } from "./support/project.js";
 import { RIG_SCRIPT, httpGet, inHost, onHost, rigUp, type CommandResult, type RigState } from "./support/rig.js";
 
 // Faults in the middle of a deploy on two real hosts (Caddy driver, app on h1 and h2, an
@@ -19,19 +19,10 @@ const ADDRESSES = ["10.213.0.11", "10.213.0.12"] as const;
 
 let rig: RigState;
 let project: Project;
-let last: MrskRun | undefined;
-
-async function mrsk(args: string[], env: Record<string, string> = {}): Promise<MrskRun> {
-  last = await project.mrsk(args, env);
-  return last;
-}
-
-function reportOnFailure(): void {
-  onTestFailed(async () => {
-    await Promise.all([1, 2].map((i) => rigCommand(["fault", "restore", String(i)])));
-    console.error(`mrsk output:\n${last?.output ?? "(none)"}\n\nrig state:\n${await describeRig(rig)}`);
-  });
-}
+const runs = new MrskRuns(() => project, () => rig);
+const { mrsk } = runs;
+/** A failing test restores the faults it injected first. */
+const reportOnFailure = (): void => runs.reportOnFailure(() => Promise.all([1, 2].map((i) => rigCommand(["fault", "restore", String(i)]))));
 
 function rigCommand(args: string[]): Promise<CommandResult> {
   return new Promise((resolve) => {
@@ -200,7 +191,7 @@ describe("faults during setup and deploy", () => {
     await delay(1500);
     child.kill("SIGKILL");
     await child;
-    last = { exitCode: 137, stdout: "", stderr: "", output };
+    runs.last = { exitCode: 137, stdout: "", stderr: "", output };
     expect(output).toContain("Switching traffic to faults-web-v4");
 
     const next = await mrsk(["deploy", "--lock-wait", "30"], { VERSION: "v5" });

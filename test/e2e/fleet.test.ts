@@ -1,6 +1,6 @@
 import { setTimeout as delay } from "node:timers/promises";
-import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
-import { containersOn, createProject, describeRig, resetHosts, rigBasics, type MrskRun, type Project } from "./support/project.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { containersOn, createProject, resetHosts, rigBasics, MrskRuns, type Project } from "./support/project.js";
 import { httpGet, onHost, rigUp, type RigState } from "./support/rig.js";
 
 // A fleet from bare hosts, the shape the MRSK articles describe: two web hosts behind the proxy,
@@ -15,18 +15,8 @@ const HOSTS = [1, 2, 3, 4];
 const JOBS_CMD = `sh -c 'test -z "$JOBS_FAIL" || exit 3; trap "exit 0" TERM; while true; do date +%s > /tmp/heartbeat; sleep 1; done'`;
 let rig: RigState;
 let project: Project;
-let last: MrskRun | undefined;
-
-async function mrsk(args: string[], env: Record<string, string> = {}): Promise<MrskRun> {
-  last = await project.mrsk(args, env);
-  return last;
-}
-
-function reportOnFailure(): void {
-  onTestFailed(async () => {
-    console.error(`mrsk output:\n${last?.output ?? "(none)"}\n\nrig state:\n${await describeRig(rig)}`);
-  });
-}
+const runs = new MrskRuns(() => project, () => rig);
+const { mrsk, reportOnFailure } = runs;
 
 function fleetServers(): string[] {
   return ["servers:", "  web:", "    hosts:", `      - ${WEB1}`, `      - ${WEB2}`, "  jobs:", "    hosts:", `      - ${JOBS}`, `    cmd: ${JOBS_CMD}`];

@@ -1,6 +1,6 @@
 import { setTimeout as delay } from "node:timers/promises";
-import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
-import { containersOn, createProject, describeRig, proxyConfig, resetHosts, versionOn, type MrskRun, type Project } from "./support/project.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { containersOn, createProject, proxyConfig, resetHosts, versionOn, MrskRuns, type Project } from "./support/project.js";
 import { httpGet, onHost, rigUp, type RigState } from "./support/rig.js";
 
 // Failure that heals itself, on two real hosts with the Caddy driver: a deploy killed with SIGKILL
@@ -11,18 +11,8 @@ const SERVICE = "lease";
 const ADDRESSES = ["10.213.0.11", "10.213.0.12"];
 let rig: RigState;
 let project: Project;
-let last: MrskRun | undefined;
-
-async function mrsk(args: string[], env: Record<string, string> = {}): Promise<MrskRun> {
-  last = await project.mrsk(args, env);
-  return last;
-}
-
-function reportOnFailure(): void {
-  onTestFailed(async () => {
-    console.error(`mrsk output:\n${last?.output ?? "(none)"}\n\nrig state:\n${await describeRig(rig)}`);
-  });
-}
+const runs = new MrskRuns(() => project, () => rig);
+const { mrsk, reportOnFailure } = runs;
 
 beforeAll(async () => {
   rig = await rigUp({ hosts: 2 });
@@ -50,7 +40,7 @@ describe("lock leases", () => {
     for (let i = 0; i < 1200 && !output.includes("to be healthy"); i++) await delay(50);
     child.kill("SIGKILL");
     await child;
-    last = { exitCode: 137, stdout: "", stderr: "", output };
+    runs.last = { exitCode: 137, stdout: "", stderr: "", output };
     expect(output).toContain("to be healthy");
     for (const i of [1, 2]) expect(Object.keys(await containersOn(i, SERVICE)).sort()).toEqual(["lease-web-v1", "lease-web-v2"]);
 

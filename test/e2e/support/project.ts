@@ -5,6 +5,7 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { execa, type ResultPromise } from "execa";
+import { onTestFailed } from "vitest";
 import { REPO_ROOT, onHost, type RigState } from "./rig.js";
 
 export const MRSK_BIN = path.join(REPO_ROOT, "bin/mrsk");
@@ -187,4 +188,27 @@ export async function resetHosts(state: RigState): Promise<void> {
       onHost(i + 1, "docker ps -aq | xargs -r docker rm -f >/dev/null; docker network rm mrsk >/dev/null 2>&1; docker volume prune -f >/dev/null; rm -rf .mrsk *-*/"),
     ),
   );
+}
+
+/** The `mrsk` runs of a test file: the last one is kept, and a failing test prints it with the rig's state. */
+export class MrskRuns {
+  last: MrskRun | undefined;
+
+  constructor(
+    private readonly project: () => Project,
+    private readonly rig: () => RigState,
+  ) {}
+
+  readonly mrsk = async (args: readonly string[], env: Record<string, string> = {}): Promise<MrskRun> => {
+    this.last = await this.project().mrsk(args, env);
+    return this.last;
+  };
+
+  /** Called at the start of a test; `before` runs first when it fails (e.g. undoing an injected fault). */
+  readonly reportOnFailure = (before?: () => Promise<unknown>): void => {
+    onTestFailed(async () => {
+      await before?.();
+      console.error(`mrsk output:\n${this.last?.output ?? "(none)"}\n\nrig state:\n${await describeRig(this.rig())}`);
+    });
+  };
 }
